@@ -1,0 +1,99 @@
+#pragma once
+/// @file
+/// `GRU`: the gated recurrent unit. Keras counterpart: `keras.layers.GRUCell`.
+/// Gate order z, r, h (Keras); state [h].
+///
+/// `reset_after=true` (Keras 3's default; PyTorch's and cuDNN's variant): the reset gate
+/// multiplies the recurrent projection *after* the matrix product, and the bias is `(2, 3u)`:
+/// row 0 on the input side, row 1 on the recurrent side. Parameters `3 (input*u + u*u) + 6u`.
+///
+///     a = x_t W + b0, q = h_{t-1} U + b1
+///     z = ract(a_z + q_z), r = ract(a_r + q_r), hh = act(a_h + r * q_h)
+///     h_t = z * h_{t-1} + (1 - z) * hh
+///
+/// `reset_after=false`: `hh = act(x_t W_h + (r * h_{t-1}) U_h + b_h)`, bias `(3u)`,
+/// parameters `3 (input*u + u*u + u)`.
+
+#include "birnn/activation.hpp"
+#include "birnn/cells/cell_traits.hpp"
+#include "birnn/detail/keras_weights.hpp"
+#include "birnn/fwd.hpp"
+
+#include <Eigen/Core>
+
+#include <array>
+
+namespace birnn {
+
+/// The Keras GRU cell.
+/// @tparam Scalar     float or double.
+/// @tparam InputSize  input features at compile time (default `Eigen::Dynamic`).
+/// @tparam Units      units at compile time (default `Eigen::Dynamic`).
+template <class Scalar_, int InputSize, int Units>
+struct GRU {
+  static_assert(detail::check_cell_parameters<Scalar_, InputSize, Units>());
+  using Scalar = Scalar_;
+  static constexpr int input_size_at_compile_time = InputSize;
+  static constexpr int units_at_compile_time = Units;
+  static constexpr int gates = 3;  // Keras gate order: z, r, h
+  static constexpr int gate_width = detail::times(gates, Units);
+  static constexpr int state_count = 1;  // Keras state order: [h]
+  static constexpr const char* keras_name = "GRU";
+
+  using Hidden = Batch<Scalar, Units>;
+  using Gates = Batch<Scalar, gate_width>;
+  using State = std::array<Hidden, state_count>;
+  using Weights = detail::KerasWeights<Scalar, InputSize, Units, gates>;
+
+  struct Config {
+    Eigen::Index units = Units == Eigen::Dynamic ? 0 : Units;
+    Activation activation = Activation::tanh;
+    Activation recurrent_activation = Activation::sigmoid;
+    bool use_bias = true;
+    bool reset_after = true;  ///< Keras 3's default
+  };
+  struct Workspace {
+    Gates q;       // recurrent projection h U (+ b1)
+    Hidden reset;  // r * h_{t-1} (reset_after=false)
+  };
+
+  static int bias_rows(const Config& c) noexcept { return c.use_bias ? (c.reset_after ? 2 : 1) : 0; }
+  static void prepare(Workspace& ws, Eigen::Index batch, const Config& c) {
+    ws.q.resize(batch, gates * c.units);
+    ws.reset.resize(batch, c.units);
+  }
+
+  /// One step for the whole batch; `projected` holds `x_t W + b` (row 0 of the bias when reset_after).
+  template <class P>
+  static void step(const Weights& w, const Config& c, const Eigen::MatrixBase<P>& projected, const State& prev,
+                   State& next, Workspace& ws) noexcept {
+    const Eigen::Index u = c.units;
+    auto& q = ws.q;
+    const auto& h = prev[0];
+    if (c.reset_after) {
+      q.noalias() = h * w.recurrent_kernel;
+      q.rowwise() += w.recurrent_bias;
+      auto zr = q.leftCols(2 * u);
+      zr += projected.leftCols(2 * u);
+      detail::activate(c.recurrent_activation, zr);
+      auto hh = detail::gate<Units>(q, 2, u);
+      hh.array() = detail::gate<Units>(projected, 2, u).array() + detail::gate<Units>(q, 1, u).array() * hh.array();
+      detail::activate(c.activation, hh);
+    } else {
+      auto zr = q.leftCols(2 * u);
+      zr = projected.leftCols(2 * u);
+      zr.noalias() += h * w.recurrent_kernel.leftCols(2 * u);
+      detail::activate(c.recurrent_activation, zr);
+      ws.reset.array() = detail::gate<Units>(q, 1, u).array() * h.array();
+      auto hh = detail::gate<Units>(q, 2, u);
+      hh = detail::gate<Units>(projected, 2, u);
+      hh.noalias() += ws.reset * detail::gate<Units>(w.recurrent_kernel, 2, u);
+      detail::activate(c.activation, hh);
+    }
+    const auto z = detail::gate<Units>(q, 0, u).array();
+    const auto hh = detail::gate<Units>(q, 2, u).array();
+    next[0].array() = z * h.array() + (Scalar(1) - z) * hh;
+  }
+};
+
+}  // namespace birnn

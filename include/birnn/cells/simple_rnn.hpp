@@ -1,0 +1,61 @@
+#pragma once
+/// @file
+/// `SimpleRNN`: the fully connected recurrent cell, `h_t = act(x_t W + h_{t-1} U + b)`.
+/// Keras counterpart: `keras.layers.SimpleRNNCell`. One gate; state `[h]`;
+/// parameters `input*u + u*u + u` (SimpleRNN(5) on 32 features: 190).
+
+#include "birnn/activation.hpp"
+#include "birnn/cells/cell_traits.hpp"
+#include "birnn/detail/keras_weights.hpp"
+#include "birnn/fwd.hpp"
+
+#include <Eigen/Core>
+
+#include <array>
+
+namespace birnn {
+
+/// The Keras SimpleRNN cell.
+/// @tparam Scalar     float or double.
+/// @tparam InputSize  input features at compile time (default `Eigen::Dynamic`).
+/// @tparam Units      units at compile time (default `Eigen::Dynamic`).
+template <class Scalar_, int InputSize, int Units>
+struct SimpleRNN {
+  static_assert(detail::check_cell_parameters<Scalar_, InputSize, Units>());
+  using Scalar = Scalar_;
+  static constexpr int input_size_at_compile_time = InputSize;
+  static constexpr int units_at_compile_time = Units;
+  static constexpr int gates = 1;
+  static constexpr int gate_width = Units;
+  static constexpr int state_count = 1;  // Keras state order: [h]
+  static constexpr const char* keras_name = "SimpleRNN";
+
+  using Hidden = Batch<Scalar, Units>;
+  using Gates = Batch<Scalar, gate_width>;
+  using State = std::array<Hidden, state_count>;
+  using Weights = detail::KerasWeights<Scalar, InputSize, Units, gates>;
+
+  struct Config {
+    Eigen::Index units = Units == Eigen::Dynamic ? 0 : Units;
+    Activation activation = Activation::tanh;
+    bool use_bias = true;
+  };
+  struct Workspace {
+    Gates z;
+  };
+
+  static int bias_rows(const Config& c) noexcept { return c.use_bias ? 1 : 0; }
+  static void prepare(Workspace& ws, Eigen::Index batch, const Config& c) { ws.z.resize(batch, c.units); }
+
+  /// One step for the whole batch: `next.h = act(projected + prev.h U)`.
+  template <class P>
+  static void step(const Weights& w, const Config& c, const Eigen::MatrixBase<P>& projected, const State& prev,
+                   State& next, Workspace& ws) noexcept {
+    ws.z = projected;
+    ws.z.noalias() += prev[0] * w.recurrent_kernel;
+    detail::activate(c.activation, ws.z);
+    next[0] = ws.z;
+  }
+};
+
+}  // namespace birnn

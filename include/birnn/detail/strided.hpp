@@ -1,0 +1,21 @@
+#pragma once
+/// @file
+/// Views of every `time`-th row of a sequence-major matrix: step t of every sequence.
+
+#include <Eigen/Core>
+
+namespace birnn::detail {
+
+/// A `(rows, cols)` view whose row r starts at `data + r * row_stride` (row-major rows;
+/// a one-column matrix is column-major in Eigen, where the same memory is the inner stride).
+template <class Matrix, class Pointer>
+auto strided_rows(Pointer data, Eigen::Index rows, Eigen::Index cols, Eigen::Index row_stride) {
+  using Stride = Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>;
+  using Plain = std::conditional_t<std::is_const_v<std::remove_pointer_t<Pointer>>, const Matrix, Matrix>;
+  if constexpr (Matrix::IsRowMajor)
+    return Eigen::Map<Plain, Eigen::Unaligned, Stride>(data, rows, cols, Stride(row_stride, 1));
+  else
+    return Eigen::Map<Plain, Eigen::Unaligned, Stride>(data, rows, cols, Stride(row_stride * cols, row_stride));
+}
+
+}  // namespace birnn::detail

@@ -1,0 +1,286 @@
+#pragma once
+/// @file
+/// Builds a runtime `Model` from the JSON Keras writes: `model.to_json()` of a `Sequential`
+/// model, or a list of layers as `layer.get_config()` gives them (each
+/// `{class_name, config, build_config}`), plus weights in `get_weights()` order.
+///
+/// This is the only header of birnn that needs nlohmann_json (Debian `nlohmann-json3-dev`;
+/// CMake target `birnn::keras`). Every layer it makes dispatches to the compile-time
+/// templates. Settings birnn does not support are rejected with a `config_error`, never
+/// ignored: `stateful`, `unroll`, `time_major`, an unknown activation or layer class.
+/// Settings without effect at inference (initializers, regularizers, constraints, dropout)
+/// are accepted.
+
+#include "birnn/activation.hpp"
+#include "birnn/cells/gru.hpp"
+#include "birnn/cells/lstm.hpp"
+#include "birnn/cells/simple_rnn.hpp"
+#include "birnn/errors.hpp"
+#include "birnn/model/layer.hpp"
+#include "birnn/model/model.hpp"
+#include "birnn/model/recurrent_layer.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <Eigen/Core>
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace birnn::keras {
+
+namespace detail {
+
+using json = nlohmann::json;
+using birnn::detail::cat;
+
+inline std::string label_of(const json& layer) {
+  const std::string cls = layer.value("class_name", std::string("?"));
+  std::string name = "?";
+  if (layer.contains("config") && layer["config"].is_object() && layer["config"].contains("name") &&
+      layer["config"]["name"].is_string())
+    name = layer["config"]["name"].get<std::string>();
+  return cat("birnn::keras: ", cls, " '", name, "'");
+}
+
+template <class T>
+T get(const json& config, const char* key, const T& fallback, const std::string& label) {
+  if (!config.contains(key) || config[key].is_null()) return fallback;
+  try {
+    return config[key].get<T>();
+  } catch (const json::exception&) {
+    throw config_error(cat(label, ": '", key, "' has the wrong type: ", config[key].dump()));
+  }
+}
+
+inline Activation activation(const json& config, const char* key, Activation fallback, const std::string& label) {
+  if (!config.contains(key)) return fallback;
+  if (config[key].is_null()) return Activation::linear;  // Keras: activation=None is linear
+  if (!config[key].is_string())
+    throw config_error(cat(label, ": '", key, "': expected an activation name, got ", config[key].dump()));
+  try {
+    return activation_from_string(config[key].get<std::string>());
+  } catch (const config_error& e) {
+    throw config_error(cat(label, ": '", key, "': ", e.what()));
+  }
+}
+
+/// Rejects what birnn does not run; checks the input rank.
+inline void check_recurrent(const json& c, const std::string& label) {
+  if (get(c, "stateful", false, label)) throw config_error(cat(label, ": stateful=True is not supported by birnn"));
+  if (get(c, "unroll", false, label)) throw config_error(cat(label, ": unroll=True is not supported by birnn"));
+  if (get(c, "time_major", false, label)) throw config_error(cat(label, ": time_major=True is not supported by birnn"));
+  if (!c.contains("units") || !c["units"].is_number_integer() || c["units"].get<long long>() <= 0)
+    throw config_error(cat(label, ": units: expected a positive integer, got ", c.contains("units") ? c["units"].dump() : "nothing"));
+}
+
+template <class Cell>
+typename Cell::Config cell_config(const json& c, const std::string& label) {
+  check_recurrent(c, label);
+  typename Cell::Config cfg;
+  cfg.units = c["units"].get<Eigen::Index>();
+  cfg.activation = activation(c, "activation", Activation::tanh, label);
+  cfg.use_bias = get(c, "use_bias", true, label);
+  if constexpr (!std::is_same_v<Cell, SimpleRNN<typename Cell::Scalar>>)
+    cfg.recurrent_activation = activation(c, "recurrent_activation", Activation::sigmoid, label);
+  if constexpr (std::is_same_v<Cell, LSTM<typename Cell::Scalar>>)
+    cfg.unit_forget_bias = get(c, "unit_forget_bias", true, label);
+  if constexpr (std::is_same_v<Cell, GRU<typename Cell::Scalar>>) cfg.reset_after = get(c, "reset_after", true, label);
+  return cfg;
+}
+
+inline LayerOptions layer_options(const json& c, const std::string& label) {
+  LayerOptions o;
+  o.name = get(c, "name", std::string(), label);
+  o.go_backwards = get(c, "go_backwards", false, label);
+  o.zero_output_for_mask = get(c, "zero_output_for_mask", false, label);
+  return o;
+}
+
+/// Calls `f(Cell{})` with the dynamic-size cell of `class_name`.
+template <class Scalar, class F>
+decltype(auto) with_cell(const std::string& class_name, const std::string& label, F&& f) {
+  if (class_name == "SimpleRNN") return f(SimpleRNN<Scalar>{});
+  if (class_name == "LSTM") return f(LSTM<Scalar>{});
+  if (class_name == "GRU") return f(GRU<Scalar>{});
+  throw config_error(cat(label, ": expected a recurrent layer (SimpleRNN, LSTM, GRU), got '", class_name, "'"));
+}
+
+inline const json& config_of(const json& layer, const std::string& label) {
+  if (!layer.is_object() || !layer.contains("config") || !layer["config"].is_object())
+    throw config_error(cat(label, ": expected an object with 'class_name' and 'config'"));
+  return layer["config"];
+}
+
+inline MergeMode merge_mode(const json& c, const std::string& label) {
+  if (!c.contains("merge_mode") || c["merge_mode"].is_null()) {
+    // Keras's default is "concat"; an explicit null means no merge.
+    return c.contains("merge_mode") ? MergeMode::none : MergeMode::concat;
+  }
+  const auto m = get(c, "merge_mode", std::string(), label);
+  if (m == "concat") return MergeMode::concat;
+  if (m == "sum") return MergeMode::sum;
+  if (m == "mul") return MergeMode::mul;
+  if (m == "ave") return MergeMode::ave;
+  throw config_error(cat(label, ": merge_mode: expected concat, sum, mul, ave or None, got '", m, "'"));
+}
+
+template <class Scalar>
+std::unique_ptr<Layer<Scalar>> bidirectional(const json& layer, Eigen::Index input_size, const std::string& label) {
+  const json& c = config_of(layer, label);
+  if (!c.contains("layer")) throw config_error(cat(label, ": expected the wrapped 'layer'"));
+  const json& fl = c["layer"];
+  const std::string flabel = label_of(fl);
+  const json& fc = config_of(fl, flabel);
+  json bl = c.contains("backward_layer") && !c["backward_layer"].is_null() ? c["backward_layer"] : json();
+  if (bl.is_null()) {
+    // Keras builds the backward layer from the forward layer's config with go_backwards flipped.
+    bl = fl;
+    bl["config"]["go_backwards"] = !get(fc, "go_backwards", false, flabel);
+    std::string fname = get(fc, "name", std::string(), flabel);
+    if (fname.rfind("forward_", 0) == 0) fname.erase(0, 8);
+    bl["config"]["name"] = "backward_" + fname;
+  }
+  const std::string blabel = label_of(bl);
+  const json& bc = config_of(bl, blabel);
+  // Keras's rules for a backward layer.
+  const bool seq = get(fc, "return_sequences", false, flabel), state = get(fc, "return_state", false, flabel);
+  if (get(bc, "return_sequences", false, blabel) != seq)
+    throw config_error(cat(label, ": backward_layer.return_sequences: expected ", seq ? "True" : "False",
+                           " (as the forward layer), got ", seq ? "False" : "True"));
+  if (get(bc, "return_state", false, blabel) != state)
+    throw config_error(cat(label, ": backward_layer.return_state: expected ", state ? "True" : "False",
+                           " (as the forward layer), got ", state ? "False" : "True"));
+  const MergeMode mode = merge_mode(c, label);
+  const std::string name = get(c, "name", std::string("bidirectional"), label);
+  return with_cell<Scalar>(fl.value("class_name", ""), flabel, [&](auto f) -> std::unique_ptr<Layer<Scalar>> {
+    using F = decltype(f);
+    return with_cell<Scalar>(bl.value("class_name", ""), blabel, [&](auto b) -> std::unique_ptr<Layer<Scalar>> {
+      using B = decltype(b);
+      return std::make_unique<BidirectionalLayer<F, B>>(input_size, cell_config<F>(fc, flabel), layer_options(fc, flabel),
+                                                         cell_config<B>(bc, blabel), layer_options(bc, blabel), mode,
+                                                         seq, state, name);
+    });
+  });
+}
+
+}  // namespace detail
+
+/// The layer Keras's `{class_name, config}` describes, reading `input_shape` (without the batch axis).
+/// @throws config_error for an unsupported class or setting; shape_error when the input does not fit.
+template <class Scalar>
+std::unique_ptr<Layer<Scalar>> layer_from_config(const nlohmann::json& layer, const Shape& input_shape) {
+  using namespace detail;
+  const std::string label = label_of(layer);
+  const json& c = config_of(layer, label);
+  const std::string cls = layer.value("class_name", "");
+  const auto features = [&]() -> Eigen::Index {
+    if (input_shape.empty() || input_shape.back() < 0)
+      throw shape_error(cat(label, ": the input's last axis must be known, got ", keras_shape_string(input_shape)));
+    return input_shape.back();
+  };
+  if (cls == "Embedding") {
+    return std::make_unique<EmbeddingLayer<Scalar>>(Embedding<Scalar>(
+        get(c, "input_dim", Eigen::Index(0), label), get(c, "output_dim", Eigen::Index(0), label),
+        get(c, "mask_zero", false, label), get(c, "name", std::string("embedding"), label)));
+  }
+  if (cls == "Masking")
+    return std::make_unique<MaskingLayer<Scalar>>(
+        Masking<Scalar>(get(c, "mask_value", Scalar(0), label), get(c, "name", std::string("masking"), label)));
+  if (cls == "Dense") {
+    if (!c.contains("units") || !c["units"].is_number_integer())
+      throw config_error(cat(label, ": units: expected a positive integer"));
+    return std::make_unique<DenseLayer<Scalar>>(Dense<Scalar>(features(), c["units"].get<Eigen::Index>(),
+                                                              activation(c, "activation", Activation::linear, label),
+                                                              get(c, "use_bias", true, label),
+                                                              get(c, "name", std::string("dense"), label)));
+  }
+  if (cls == "Bidirectional") return bidirectional<Scalar>(layer, features(), label);
+  if (cls == "SimpleRNN" || cls == "LSTM" || cls == "GRU") {
+    return with_cell<Scalar>(cls, label, [&](auto cell) -> std::unique_ptr<Layer<Scalar>> {
+      using Cell = decltype(cell);
+      return std::make_unique<RecurrentLayer<Cell>>(features(), cell_config<Cell>(c, label), layer_options(c, label),
+                                                    get(c, "return_sequences", false, label),
+                                                    get(c, "return_state", false, label));
+    });
+  }
+  throw config_error(cat(label, ": layer class '", cls,
+                         "' is not supported (expected Embedding, Masking, Dense, SimpleRNN, LSTM, GRU or Bidirectional)"));
+}
+
+/// A shape from JSON (`[null, 6, 4]`), without the batch axis; null is -1.
+inline Shape shape_from_json(const nlohmann::json& j, bool has_batch_axis = true) {
+  if (!j.is_array()) throw config_error("birnn::keras: a shape must be a list, got " + j.dump());
+  Shape s;
+  for (std::size_t i = has_batch_axis ? 1 : 0; i < j.size(); ++i)
+    s.push_back(j[i].is_null() ? Eigen::Index(-1) : j[i].get<Eigen::Index>());
+  return s;
+}
+
+/// A model from Keras JSON: `Sequential.to_json()` (an `InputLayer` or the first layer's
+/// `build_config` gives the input shape) or a list of layer configs with `build_config`.
+/// @throws config_error, shape_error
+template <class Scalar>
+Model<Scalar> model_from_config(const nlohmann::json& j) {
+  using namespace detail;
+  const json* layers = &j;
+  std::string name = "sequential";
+  if (j.is_object()) {
+    if (j.value("class_name", "") != "Sequential")
+      throw config_error("birnn::keras: expected a Sequential model or a list of layers, got class '" +
+                         j.value("class_name", std::string("?")) + "'");
+    const json& c = config_of(j, "birnn::keras: Sequential");
+    name = get(c, "name", name, "birnn::keras: Sequential");
+    if (!c.contains("layers") || !c["layers"].is_array())
+      throw config_error("birnn::keras: Sequential: expected a list of 'layers'");
+    layers = &c["layers"];
+  }
+  if (!layers->is_array() || layers->empty()) throw config_error("birnn::keras: expected at least one layer");
+  std::size_t first = 0;
+  Shape input;
+  const json& l0 = (*layers)[0];
+  if (l0.value("class_name", "") == "InputLayer") {
+    const json& c = config_of(l0, label_of(l0));
+    input = shape_from_json(c.contains("batch_shape") ? c["batch_shape"] : c.value("batch_input_shape", json()));
+    first = 1;
+  } else if (l0.contains("build_config") && l0["build_config"].contains("input_shape")) {
+    input = shape_from_json(l0["build_config"]["input_shape"]);
+  } else {
+    throw config_error(cat(label_of(l0), ": the model's input shape is unknown (no InputLayer, no build_config)"));
+  }
+  Model<Scalar> model(input, name);
+  for (std::size_t i = first; i < layers->size(); ++i) model.add(layer_from_config<Scalar>((*layers)[i], model.output_shape()));
+  return model;
+}
+
+/// Weights from JSON: a list of `{shape, data}` (names optional), as the golden cases store them.
+template <class Scalar>
+std::vector<Tensor<Scalar>> weights_from_json(const nlohmann::json& j) {
+  if (!j.is_array()) throw weight_error("birnn::keras: weights must be a list, got " + j.dump().substr(0, 80));
+  std::vector<Tensor<Scalar>> w;
+  for (const auto& t : j) {
+    if (!t.contains("shape") || !t.contains("data"))
+      throw weight_error("birnn::keras: a weight needs 'shape' and 'data'");
+    Tensor<Scalar> x;
+    x.shape = t["shape"].get<std::vector<Eigen::Index>>();
+    x.values = t["data"].get<std::vector<Scalar>>();
+    w.push_back(std::move(x));
+  }
+  return w;
+}
+
+/// Reads a JSON file. @throws config_error when it cannot be opened or parsed.
+inline nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw config_error("birnn::keras: cannot open '" + path + "'");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw config_error("birnn::keras: '" + path + "' is not valid JSON: " + e.what());
+  }
+}
+
+}  // namespace birnn::keras

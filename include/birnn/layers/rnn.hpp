@@ -1,0 +1,173 @@
+#pragma once
+/// @file
+/// `Rnn`: a recurrent layer that runs a cell over time. Keras counterpart: `keras.layers.RNN`
+/// with a cell, i.e. `SimpleRNN`, `LSTM`, `GRU` as layers.
+///
+/// ```cpp
+/// birnn::Rnn<birnn::LSTM<float>, birnn::sequences::all, birnn::state::keep> lstm(16, {32});
+/// lstm.set_weights(keras_weights);           // kernel, recurrent_kernel, bias
+/// auto [y, h, c] = lstm.forward(x);          // y: (batch, time, 32), h and c: (batch, 32)
+/// ```
+/// The policies fix the result type: `sequences::all` returns a `Sequence`, `sequences::last`
+/// a `Batch` (batch, units); `state::keep` adds the final states in Keras's order (a tuple);
+/// `mask::masked` makes `forward` take a mask. `go_backwards` and the layer name are runtime
+/// `LayerOptions`. Keras's rules: see docs/keras-semantics.md.
+
+#include "birnn/cells/cell_traits.hpp"
+#include "birnn/detail/recurrent_core.hpp"
+#include "birnn/detail/state_tuple.hpp"
+#include "birnn/fwd.hpp"
+#include "birnn/policies/mask.hpp"
+#include "birnn/policies/sequences.hpp"
+#include "birnn/policies/state.hpp"
+#include "birnn/sequence.hpp"
+#include "birnn/tensor.hpp"
+
+#include <Eigen/Core>
+
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+namespace birnn {
+
+/// A Keras recurrent layer over `Cell`.
+/// @tparam Cell    `SimpleRNN<...>`, `LSTM<...>` or `GRU<...>`.
+/// @tparam Seq     `sequences::last` (default) or `sequences::all`: Keras `return_sequences`.
+/// @tparam States  `state::discard` (default) or `state::keep`: Keras `return_state`.
+/// @tparam Mask    `mask::none` (default) or `mask::masked`: whether `forward` takes a mask.
+template <class Cell, class Seq, class States, class MaskPolicy>
+class Rnn {
+  static_assert(is_cell_v<Cell>, "birnn::Rnn<Cell, ...> requires 'Cell' to be a cell: SimpleRNN, LSTM or GRU");
+  static_assert(is_sequences_policy_v<Seq>,
+                "birnn::Rnn<Cell, Seq, ...> requires 'Seq' to be sequences::last or sequences::all");
+  static_assert(is_state_policy_v<States>,
+                "birnn::Rnn<Cell, Seq, States, ...> requires 'States' to be state::discard or state::keep");
+  static_assert(is_mask_policy_v<MaskPolicy>,
+                "birnn::Rnn<Cell, Seq, States, Mask> requires 'Mask' to be mask::none or mask::masked");
+
+ public:
+  using cell_type = Cell;
+  using Scalar = typename Cell::Scalar;
+  using Config = typename Cell::Config;
+  using State = typename Cell::State;
+  using Hidden = typename Cell::Hidden;
+  static constexpr int input_size_at_compile_time = Cell::input_size_at_compile_time;
+  static constexpr int units_at_compile_time = Cell::units_at_compile_time;
+  static constexpr bool return_sequences = Seq::return_sequences;
+  static constexpr bool return_state = States::return_state;
+  static constexpr bool masked = MaskPolicy::takes_mask;
+
+  /// `Sequence` (batch, time, units) with `sequences::all`, else `Batch` (batch, units).
+  using Output = std::conditional_t<return_sequences, Sequence<Scalar, units_at_compile_time>, Hidden>;
+  /// `Output`, or with `state::keep` a tuple: output, then the states (`h`, and `c` for LSTM).
+  using Result = std::conditional_t<return_state, detail::prepend_t<Output, detail::state_tuple_t<Cell>>, Output>;
+
+  /// A layer with zero weights.
+  /// @param input_size  features per step (must equal `InputSize` when that is fixed).
+  /// @param config      the cell's settings: units, activations, bias.
+  /// @param options     name, `go_backwards`, `zero_output_for_mask`.
+  /// @throws config_error for a non-positive size or one that contradicts the template.
+  Rnn(Eigen::Index input_size, const Config& config, LayerOptions options = {})
+      : core_(input_size, config, with_default_name(std::move(options))) {}
+
+  const Config& config() const noexcept { return core_.config(); }
+  const LayerOptions& options() const noexcept { return core_.options(); }
+  const std::string& name() const noexcept { return core_.options().name; }
+  Eigen::Index input_size() const noexcept { return core_.input_size(); }
+  Eigen::Index units() const noexcept { return core_.units(); }
+
+  /// The weights in Keras layout (`kernel`, `recurrent_kernel`, `bias`), to read or write directly.
+  typename Cell::Weights& weights() noexcept { return core_.weights(); }
+  const typename Cell::Weights& weights() const noexcept { return core_.weights(); }
+  /// Sets the weights from Keras `get_weights()` order and shapes.
+  /// @throws weight_error for a wrong count or shape; the weights are unchanged then.
+  void set_weights(const std::vector<Tensor<Scalar>>& w) { core_.set_weights(w); }
+  std::vector<Tensor<Scalar>> get_weights() const { return core_.get_weights(); }
+  std::vector<WeightSpec> weight_specs() const { return core_.weight_specs(); }
+  /// Keras's `count_params()`.
+  Eigen::Index count_params() const { return core_.count_params(); }
+
+  /// Runs the layer over `x` (batch, time, features) from zero states.
+  /// @throws shape_error for a wrong feature count or zero time steps.
+  template <class S, int F>
+  Result forward(const Sequence<S, F>& x) {
+    check_input<S, F>();
+    static_assert(!masked || sizeof(S) == 0,
+                  "birnn::Rnn<Cell, Seq, States, mask::masked>::forward(x) needs a mask: call forward(x, mask)");
+    return call(x, nullptr, nullptr);
+  }
+  /// Runs the layer from `initial_state` (Keras order: h, and c for LSTM; each (batch, units)).
+  template <class S, int F>
+  Result forward(const Sequence<S, F>& x, const State& initial_state) {
+    check_input<S, F>();
+    static_assert(!masked || sizeof(S) == 0,
+                  "birnn::Rnn<Cell, Seq, States, mask::masked>::forward(x, state) needs a mask: call "
+                  "forward(x, mask, state)");
+    return call(x, nullptr, &initial_state);
+  }
+  /// Runs the layer with a mask (batch, time), true = keep the step.
+  /// @throws mask_error for a mask of the wrong shape.
+  template <class S, int F>
+  Result forward(const Sequence<S, F>& x, const Mask& mask) {
+    check_input<S, F>();
+    static_assert(masked || sizeof(S) == 0,
+                  "birnn::Rnn<Cell, Seq, States, mask::none>::forward takes no mask: declare the layer with "
+                  "mask::masked to pass one");
+    return call(x, &mask, nullptr);
+  }
+  template <class S, int F>
+  Result forward(const Sequence<S, F>& x, const Mask& mask, const State& initial_state) {
+    check_input<S, F>();
+    static_assert(masked || sizeof(S) == 0,
+                  "birnn::Rnn<Cell, Seq, States, mask::none>::forward takes no mask: declare the layer with "
+                  "mask::masked to pass one");
+    return call(x, &mask, &initial_state);
+  }
+
+  /// The core that runs the time loop (for layers built on this one).
+  detail::RecurrentCore<Cell>& core() noexcept { return core_; }
+  const detail::RecurrentCore<Cell>& core() const noexcept { return core_; }
+
+  /// The dynamic entry, as Keras's `call(inputs, mask=None, initial_state=None)`: `mask` and
+  /// `initial_state` may be null whatever the policies say (the runtime model uses this).
+  /// @throws shape_error, mask_error as `forward`.
+  template <class S, int F>
+  Result call(const Sequence<S, F>& x, const Mask* mask, const State* initial) {
+    check_input<S, F>();
+    core_.validate(x.batch(), x.time(), x.features(), mask, initial);
+    Output output;
+    detail::SequenceSink<Scalar> sink;
+    if constexpr (return_sequences) {
+      output = Output(x.batch(), x.time(), units());
+      sink = {output.data(), units(), false};
+    }
+    core_.run(x.matrix(), x.batch(), x.time(), mask, initial, sink);
+    if constexpr (!return_sequences) output = core_.last_output();
+    if constexpr (return_state)
+      return std::tuple_cat(std::make_tuple(std::move(output)), detail::to_tuple<Cell>(core_.final_state()));
+    else
+      return output;
+  }
+
+ private:
+  template <class S, int F>
+  static constexpr void check_input() {
+    static_assert(std::is_same_v<S, Scalar>,
+                  "birnn::Rnn<Cell, ...>::forward requires the input's Scalar to be the cell's Scalar");
+    static_assert(F == Eigen::Dynamic || input_size_at_compile_time == Eigen::Dynamic ||
+                      F == input_size_at_compile_time,
+                  "birnn::Rnn<Cell, ...>::forward: the input's Features differ from the cell's InputSize");
+  }
+
+  static LayerOptions with_default_name(LayerOptions o) {
+    if (o.name.empty()) o.name = detail::default_layer_name(Cell::keras_name);
+    return o;
+  }
+
+
+  detail::RecurrentCore<Cell> core_;
+};
+
+}  // namespace birnn

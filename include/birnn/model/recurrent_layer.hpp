@@ -1,0 +1,261 @@
+#pragma once
+/// @file
+/// The recurrent layers of a runtime `Model`: `RecurrentLayer<Cell>` (Keras `SimpleRNN`,
+/// `LSTM`, `GRU`) and `BidirectionalLayer<Cell, BackwardCell>`. `return_sequences`,
+/// `return_state` and the merge mode are runtime settings here; each layer dispatches to the
+/// compile-time `Rnn` / `Bidirectional` instantiation for them, so the maths is the
+/// templates'. The mask passes on when the layer returns sequences (Keras's rule).
+
+#include "birnn/detail/merge_outputs.hpp"
+#include "birnn/layers/bidirectional.hpp"
+#include "birnn/layers/rnn.hpp"
+#include "birnn/model/layer.hpp"
+
+#include <Eigen/Core>
+
+#include <string>
+#include <tuple>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace birnn {
+namespace detail {
+
+/// States [first, first + state_count) of Keras's list of initial states (the caller checked the count).
+template <class Cell>
+typename Cell::State state_from_list(const std::vector<Batch<typename Cell::Scalar>>& list, std::size_t first) {
+  typename Cell::State s;
+  for (std::size_t k = 0; k < s.size(); ++k) s[k] = list[first + k];
+  return s;
+}
+
+/// Appends elements [From, To) of a result tuple (states) as rank-2 values.
+template <std::size_t From, std::size_t To, class Tuple, class Scalar>
+void append_values(const Tuple& t, std::vector<Value<Scalar>>& out) {
+  if constexpr (From < To) {
+    out.push_back(Value<Scalar>::of(Batch<Scalar>(std::get<From>(t))));
+    append_values<From + 1, To>(t, out);
+  }
+}
+
+inline std::string recurrent_label(const char* cls, const std::string& name) {
+  return cat("birnn::", cls, " '", name, "'");
+}
+
+}  // namespace detail
+
+/// A Keras `SimpleRNN`, `LSTM` or `GRU` layer in a runtime model.
+template <class Cell>
+class RecurrentLayer final : public Layer<typename Cell::Scalar> {
+ public:
+  using Scalar = typename Cell::Scalar;
+  using Config = typename Cell::Config;
+
+  RecurrentLayer(Eigen::Index input_size, const Config& config, LayerOptions options, bool return_sequences,
+                 bool return_state)
+      : return_state_(return_state), rnn_(make(input_size, config, std::move(options), return_sequences)) {}
+
+  const std::string& name() const override { return std::visit([](auto& r) -> const std::string& { return r.name(); }, rnn_); }
+  std::string class_name() const override { return Cell::keras_name; }
+  bool return_sequences() const noexcept { return rnn_.index() == 0; }
+  bool return_state() const noexcept { return return_state_; }
+  Eigen::Index units() const { return std::visit([](auto& r) { return r.units(); }, rnn_); }
+  Eigen::Index count_params() const override { return std::visit([](auto& r) { return r.count_params(); }, rnn_); }
+  std::vector<WeightSpec> weight_specs() const override {
+    return std::visit([](auto& r) { return r.weight_specs(); }, rnn_);
+  }
+  void set_weights(const std::vector<Tensor<Scalar>>& w) override {
+    std::visit([&](auto& r) { r.set_weights(w); }, rnn_);
+  }
+  std::vector<Tensor<Scalar>> get_weights() const override {
+    return std::visit([](auto& r) { return r.get_weights(); }, rnn_);
+  }
+  std::vector<Shape> output_shapes(const Shape& input) const override {
+    const auto label = detail::recurrent_label(Cell::keras_name, name());
+    if (input.size() != 2) throw shape_error(detail::cat(label, ": input rank: expected 3, got ", input.size() + 1));
+    const Eigen::Index in = std::visit([](auto& r) { return r.input_size(); }, rnn_);
+    if (input[1] >= 0) detail::require_equal(label, "input features", in, input[1]);
+    std::vector<Shape> out{return_sequences() ? Shape{input[0], units()} : Shape{units()}};
+    if (return_state_)
+      for (int k = 0; k < Cell::state_count; ++k) out.push_back({units()});
+    return out;
+  }
+  Flow<Scalar> call(const Flow<Scalar>& in, const std::vector<Batch<Scalar>>* initial_state) override {
+    const auto label = detail::recurrent_label(Cell::keras_name, name());
+    const auto& v = detail::single_input(label, in);
+    if (v.rank != 3) throw shape_error(detail::cat(label, ": input rank: expected 3, got ", v.rank));
+    typename Cell::State init;
+    if (initial_state) {
+      detail::require_equal(label, "initial state count", static_cast<std::size_t>(Cell::state_count),
+                            initial_state->size());
+      init = detail::state_from_list<Cell>(*initial_state, 0);
+    }
+    Flow<Scalar> out;
+    std::visit(
+        [&](auto& r) {
+          auto result = r.call(v.sequence, in.mask ? &*in.mask : nullptr, initial_state ? &init : nullptr);
+          out.values.push_back(Value<Scalar>::of(std::move(std::get<0>(result))));
+          if (return_state_) detail::append_values<1, 1 + Cell::state_count>(result, out.values);
+        },
+        rnn_);
+    if (return_sequences()) out.mask = in.mask;
+    return out;
+  }
+
+ private:
+  using AllSteps = Rnn<Cell, sequences::all, state::keep, mask::masked>;
+  using LastStep = Rnn<Cell, sequences::last, state::keep, mask::masked>;
+
+  static std::variant<AllSteps, LastStep> make(Eigen::Index input_size, const Config& config, LayerOptions options,
+                                               bool return_sequences) {
+    if (return_sequences) return std::variant<AllSteps, LastStep>(std::in_place_index<0>, input_size, config, std::move(options));
+    return std::variant<AllSteps, LastStep>(std::in_place_index<1>, input_size, config, std::move(options));
+  }
+
+  bool return_state_;
+  std::variant<AllSteps, LastStep> rnn_;
+};
+
+/// A Keras `Bidirectional` layer in a runtime model.
+template <class Cell, class BackwardCell = Cell>
+class BidirectionalLayer final : public Layer<typename Cell::Scalar> {
+ public:
+  using Scalar = typename Cell::Scalar;
+
+  BidirectionalLayer(Eigen::Index input_size, const typename Cell::Config& forward_config, LayerOptions forward_options,
+                     const typename BackwardCell::Config& backward_config, LayerOptions backward_options,
+                     MergeMode merge_mode, bool return_sequences, bool return_state,
+                     std::string name = "bidirectional")
+      : merge_(merge_mode),
+        return_state_(return_state),
+        bi_(make(input_size, forward_config, std::move(forward_options), backward_config, std::move(backward_options),
+                 return_sequences, std::move(name))) {
+    if (merge_ == MergeMode::sum || merge_ == MergeMode::mul || merge_ == MergeMode::ave)
+      detail::require_equal<config_error>(label(), "backward layer units (merge needs equal widths)",
+                                          forward_units(), backward_units());
+  }
+
+  const std::string& name() const override { return std::visit([](auto& b) -> const std::string& { return b.name(); }, bi_); }
+  std::string class_name() const override { return "Bidirectional"; }
+  MergeMode merge_mode() const noexcept { return merge_; }
+  bool return_sequences() const noexcept { return bi_.index() == 0; }
+  bool return_state() const noexcept { return return_state_; }
+  Eigen::Index forward_units() const { return std::visit([](auto& b) { return b.forward_layer().units(); }, bi_); }
+  Eigen::Index backward_units() const { return std::visit([](auto& b) { return b.backward_layer().units(); }, bi_); }
+  Eigen::Index count_params() const override { return std::visit([](auto& b) { return b.count_params(); }, bi_); }
+  std::vector<WeightSpec> weight_specs() const override {
+    return std::visit(
+        [](auto& b) {
+          auto s = b.forward_layer().weight_specs();
+          for (auto& w : s) w.name = b.forward_layer().options().name + "/" + w.name;
+          for (auto w : b.backward_layer().weight_specs()) {
+            w.name = b.backward_layer().options().name + "/" + w.name;
+            s.push_back(std::move(w));
+          }
+          return s;
+        },
+        bi_);
+  }
+  void set_weights(const std::vector<Tensor<Scalar>>& w) override {
+    std::visit([&](auto& b) { b.set_weights(w); }, bi_);
+  }
+  std::vector<Tensor<Scalar>> get_weights() const override {
+    return std::visit([](auto& b) { return b.get_weights(); }, bi_);
+  }
+  std::vector<Shape> output_shapes(const Shape& input) const override {
+    if (input.size() != 2) throw shape_error(detail::cat(label(), ": input rank: expected 3, got ", input.size() + 1));
+    const Eigen::Index in = std::visit([](auto& b) { return b.input_size(); }, bi_);
+    if (input[1] >= 0) detail::require_equal(label(), "input features", in, input[1]);
+    const auto shape = [&](Eigen::Index u) { return return_sequences() ? Shape{input[0], u} : Shape{u}; };
+    std::vector<Shape> out;
+    if (merge_ == MergeMode::none) {
+      out = {shape(forward_units()), shape(backward_units())};
+    } else {
+      out = {shape(merge_ == MergeMode::concat ? forward_units() + backward_units() : forward_units())};
+    }
+    if (return_state_) {
+      for (int k = 0; k < Cell::state_count; ++k) out.push_back({forward_units()});
+      for (int k = 0; k < BackwardCell::state_count; ++k) out.push_back({backward_units()});
+    }
+    return out;
+  }
+  Flow<Scalar> call(const Flow<Scalar>& in, const std::vector<Batch<Scalar>>* initial_state) override {
+    const auto& v = detail::single_input(label(), in);
+    if (v.rank != 3) throw shape_error(detail::cat(label(), ": input rank: expected 3, got ", v.rank));
+    Flow<Scalar> out;
+    std::visit(
+        [&](auto& b) {
+          using Bi = std::decay_t<decltype(b)>;
+          typename Bi::InitialState init;
+          if (initial_state) {
+            // Keras gives the first half of the list to the forward layer, the rest to the backward one.
+            detail::require_equal(label(), "initial state count",
+                                  static_cast<std::size_t>(Cell::state_count + BackwardCell::state_count),
+                                  initial_state->size());
+            init.forward = detail::state_from_list<Cell>(*initial_state, 0);
+            init.backward = detail::state_from_list<BackwardCell>(*initial_state, Cell::state_count);
+          }
+          auto result = b.call(v.sequence, in.mask ? &*in.mask : nullptr, initial_state ? &init : nullptr);
+          merge_into_values(std::get<0>(result), std::get<1>(result), out.values);
+          if (return_state_)
+            detail::append_values<2, 2 + Cell::state_count + BackwardCell::state_count>(result, out.values);
+        },
+        bi_);
+    if (return_sequences()) out.mask = in.mask;
+    return out;
+  }
+
+ private:
+  using AllSteps = Bidirectional<Cell, merge::none, sequences::all, state::keep, mask::masked, BackwardCell>;
+  using LastStep = Bidirectional<Cell, merge::none, sequences::last, state::keep, mask::masked, BackwardCell>;
+
+  std::string label() const { return detail::cat("birnn::Bidirectional '", name(), "'"); }
+
+  static std::variant<AllSteps, LastStep> make(Eigen::Index input_size, const typename Cell::Config& fc,
+                                               LayerOptions fo, const typename BackwardCell::Config& bc,
+                                               LayerOptions bo, bool return_sequences, std::string name) {
+    if (return_sequences)
+      return std::variant<AllSteps, LastStep>(std::in_place_index<0>, input_size, fc, std::move(fo), bc, std::move(bo),
+                                              std::move(name));
+    return std::variant<AllSteps, LastStep>(std::in_place_index<1>, input_size, fc, std::move(fo), bc, std::move(bo),
+                                            std::move(name));
+  }
+
+  // The runtime merge of the two outputs the template returned unmerged (merge::none).
+  void merge_into_values(Sequence<Scalar>& f, Sequence<Scalar>& b, std::vector<Value<Scalar>>& out) const {
+    if (merge_ == MergeMode::none) {
+      out.push_back(Value<Scalar>::of(std::move(f)));
+      out.push_back(Value<Scalar>::of(std::move(b)));
+    } else if (merge_ == MergeMode::concat) {
+      Sequence<Scalar> y(f.batch(), f.time(), f.features() + b.features());
+      y.matrix().leftCols(f.features()) = f.matrix();
+      y.matrix().rightCols(b.features()) = b.matrix();
+      out.push_back(Value<Scalar>::of(std::move(y)));
+    } else {
+      detail::merge_into(merge_, f.matrix(), b.matrix());
+      out.push_back(Value<Scalar>::of(std::move(f)));
+    }
+  }
+  template <class F, class B>
+  void merge_into_values(F& f, B& b, std::vector<Value<Scalar>>& out) const {
+    if (merge_ == MergeMode::none) {
+      out.push_back(Value<Scalar>::of(Batch<Scalar>(f)));
+      out.push_back(Value<Scalar>::of(Batch<Scalar>(b)));
+    } else if (merge_ == MergeMode::concat) {
+      Batch<Scalar> y(f.rows(), f.cols() + b.cols());
+      y << f, b;
+      out.push_back(Value<Scalar>::of(std::move(y)));
+    } else {
+      Batch<Scalar> y = f;
+      detail::merge_into(merge_, y, b);
+      out.push_back(Value<Scalar>::of(std::move(y)));
+    }
+  }
+
+  MergeMode merge_;
+  bool return_state_;
+  std::variant<AllSteps, LastStep> bi_;
+};
+
+}  // namespace birnn

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Builds birnn and runs every test: the command CI runs.
+#
+#   scripts/test.sh [--quick]
+#
+# 1. build/ci       RelWithDebInfo, -Werror, tests + benchmarks + examples; ctest.
+# 2. build/ci-asan  AddressSanitizer + UBSan, -Werror, assertions on, tests + examples;
+#                   ctest without the slow `packaging` tests (they do not use the
+#                   sanitizer flags anyway). --quick skips this pass.
+# Missing Debian packages are installed first (scripts/install-deps.sh).
+set -euo pipefail
+
+usage() {
+    sed -n '2,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+}
+
+quick=0
+for arg in "$@"; do
+    case "$arg" in
+        --quick) quick=1 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "test.sh: unknown argument: $arg" >&2; usage >&2; exit 2 ;;
+    esac
+done
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+# The last line of output always says how it went.
+step="installing dependencies"
+finish() {
+    local status=$?
+    if [ "$status" -ne 0 ]; then
+        echo "birnn test.sh: FAILED while ${step} (exit ${status}, after ${SECONDS}s)" >&2
+    fi
+}
+trap finish EXIT
+
+scripts/install-deps.sh
+
+# ---- Pass 1: optimised build, everything ---------------------------------------------
+step="configuring build/ci"
+cmake -S . -B build/ci \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DBIRNN_WERROR=ON \
+    -DBIRNN_SANITIZE=OFF \
+    -DBIRNN_BUILD_TESTS=ON \
+    -DBIRNN_BUILD_BENCHMARKS=ON \
+    -DBIRNN_BUILD_EXAMPLES=ON
+step="building build/ci"
+cmake --build build/ci -j "$jobs"
+step="testing build/ci"
+ctest --test-dir build/ci --output-on-failure --no-tests=error -j "$jobs"
+
+if [ "$quick" -eq 1 ]; then
+    echo "birnn test.sh: PASSED build/ci in ${SECONDS}s (sanitizer pass skipped: --quick)"
+    exit 0
+fi
+
+# ---- Pass 2: sanitizers ------------------------------------------------------------------
+# Debug keeps assert() and Eigen's bounds checks on, which pass 1 (NDEBUG) lacks; -O1
+# instead of Debug's -O0 makes Eigen-heavy tests several times faster under ASan.
+export ASAN_OPTIONS=detect_leaks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+step="configuring build/ci-asan"
+cmake -S . -B build/ci-asan \
+    -DCMAKE_BUILD_TYPE=Debug \
+    "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" \
+    -DBIRNN_WERROR=ON \
+    -DBIRNN_SANITIZE=ON \
+    -DBIRNN_BUILD_TESTS=ON \
+    -DBIRNN_BUILD_BENCHMARKS=OFF \
+    -DBIRNN_BUILD_EXAMPLES=ON
+# The build runs the unit-test binary (gtest test discovery), hence the exports above.
+step="building build/ci-asan"
+cmake --build build/ci-asan -j "$jobs"
+step="testing build/ci-asan"
+ctest --test-dir build/ci-asan --output-on-failure --no-tests=error -j "$jobs" -LE packaging
+
+echo "birnn test.sh: PASSED build/ci and build/ci-asan (ASan+UBSan) in ${SECONDS}s"

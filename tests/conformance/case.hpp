@@ -1,0 +1,158 @@
+#pragma once
+// Reads a golden conformance case (format: tests/data/README.md) and runs it through the
+// runtime model built from its Keras configs. Shared by the birnn_conformance runner and
+// the unit tests that replay cases through the templates directly.
+
+#include <birnn/io/keras_model.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace birnn::conformance {
+
+struct Tolerance {
+  double atol = 0, rtol = 0;
+};
+
+/// One named array of a case: shape and row-major values.
+struct Array {
+  std::string name;
+  std::vector<Eigen::Index> shape;
+  std::vector<double> data;
+};
+
+inline Array array_from_json(const nlohmann::json& j) {
+  Array a;
+  a.name = j.value("name", std::string());
+  a.shape = j.at("shape").get<std::vector<Eigen::Index>>();
+  a.data = j.at("data").get<std::vector<double>>();
+  return a;
+}
+
+/// The largest error of `actual` against `expected` and whether every element is within tolerance:
+/// `|actual - expected| <= atol + rtol * |expected|`. NaN fails.
+struct Comparison {
+  bool ok = true;
+  double max_abs_error = 0;
+  std::string problem;  // a shape or count mismatch
+};
+
+inline Comparison compare(const std::vector<Eigen::Index>& actual_shape, const std::vector<double>& actual,
+                          const Array& expected, Tolerance tol) {
+  Comparison c;
+  if (actual_shape != expected.shape) {
+    c.ok = false;
+    c.problem = expected.name + ": shape " + shape_string(actual_shape) + " != expected " + shape_string(expected.shape);
+    return c;
+  }
+  for (std::size_t i = 0; i < expected.data.size(); ++i) {
+    const double e = expected.data[i], a = actual[i], err = std::abs(a - e);
+    if (!(err <= tol.atol + tol.rtol * std::abs(e))) c.ok = false;
+    if (!(err <= c.max_abs_error)) c.max_abs_error = std::isnan(err) ? INFINITY : std::max(err, c.max_abs_error);
+  }
+  return c;
+}
+
+/// A parsed case.
+struct Case {
+  std::string name;
+  nlohmann::json json;
+  Tolerance tolerance;
+  bool params_only = false;
+};
+
+inline Case load_case(const std::string& path) {
+  Case c;
+  c.json = keras::read_json(path);
+  c.name = c.json.value("name", path);
+  c.tolerance = {c.json.at("tolerance").at("atol").get<double>(), c.json.at("tolerance").at("rtol").get<double>()};
+  c.params_only = c.json.at("inputs").is_null();
+  return c;
+}
+
+/// The result of running a case.
+struct Outcome {
+  bool ok = true;
+  double max_abs_error = 0;
+  std::string message;
+};
+
+/// Builds the case's model in `Scalar`, checks parameter counts, runs it and compares the outputs.
+template <class Scalar>
+Outcome run_case(const Case& c) {
+  Outcome out;
+  const auto& j = c.json;
+  auto model = keras::model_from_config<Scalar>(j.at("layers"));
+  const auto& layers = j.at("layers");
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const auto expected = layers[i].at("param_count").get<Eigen::Index>();
+    const auto got = model.layer(i).count_params();
+    if (expected != got) {
+      out.ok = false;
+      out.message += "param_count of layer " + model.layer(i).name() + ": expected " + std::to_string(expected) +
+                     ", got " + std::to_string(got) + "; ";
+    }
+    if (!layers[i].at("weights").is_null())
+      model.layer(i).set_weights(keras::weights_from_json<Scalar>(layers[i].at("weights")));
+  }
+  if (c.params_only) return out;
+
+  const Array input = array_from_json(j.at("inputs"));
+  std::optional<Mask> mask;
+  if (!j.at("mask").is_null()) {
+    const Array m = array_from_json(j.at("mask"));
+    mask = Mask(m.shape.at(0), m.shape.at(1));
+    for (Eigen::Index b = 0; b < m.shape[0]; ++b)
+      for (Eigen::Index t = 0; t < m.shape[1]; ++t) (*mask)(b, t) = m.data[std::size_t(b * m.shape[1] + t)] != 0;
+  }
+  std::vector<Batch<Scalar>> initial;
+  if (!j.at("initial_state").is_null())
+    for (const auto& s : j.at("initial_state")) {
+      const Array a = array_from_json(s);
+      Batch<Scalar> m(a.shape.at(0), a.shape.at(1));
+      for (Eigen::Index r = 0; r < m.rows(); ++r)
+        for (Eigen::Index k = 0; k < m.cols(); ++k) m(r, k) = Scalar(a.data[std::size_t(r * m.cols() + k)]);
+      initial.push_back(std::move(m));
+    }
+  const auto* init = j.at("initial_state").is_null() ? nullptr : &initial;
+
+  std::vector<Value<Scalar>> result;
+  if (model.layer(0).reads_ids()) {
+    TokenIds ids(input.shape.at(0), input.shape.at(1));
+    for (Eigen::Index b = 0; b < ids.rows(); ++b)
+      for (Eigen::Index t = 0; t < ids.cols(); ++t)
+        ids(b, t) = static_cast<std::int64_t>(std::llround(input.data[std::size_t(b * ids.cols() + t)]));
+    if (mask) throw config_error("a case with token ids takes its mask from Embedding, not from 'mask'");
+    result = model.predict(ids, init);
+  } else {
+    Sequence<Scalar> x(input.shape.at(0), input.shape.at(1), input.shape.at(2));
+    for (std::size_t i = 0; i < input.data.size(); ++i) x.data()[i] = Scalar(input.data[i]);
+    result = model.predict(x, mask, init);
+  }
+
+  const auto& outputs = j.at("outputs");
+  if (outputs.size() != result.size()) {
+    out.ok = false;
+    out.message += "output count: expected " + std::to_string(outputs.size()) + ", got " + std::to_string(result.size());
+    return out;
+  }
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const Array e = array_from_json(outputs[i]);
+    const auto v = result[i].values();
+    const auto cmp = compare(result[i].shape(), std::vector<double>(v.begin(), v.end()), e, c.tolerance);
+    if (!cmp.problem.empty()) out.message += cmp.problem + "; ";
+    if (!cmp.ok) {
+      out.ok = false;
+      if (cmp.problem.empty()) out.message += e.name + " off; ";
+    }
+    out.max_abs_error = std::max(out.max_abs_error, cmp.max_abs_error);
+  }
+  return out;
+}
+
+}  // namespace birnn::conformance
