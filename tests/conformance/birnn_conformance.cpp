@@ -1,5 +1,6 @@
-// birnn_conformance DIR [--double]: runs every *.json golden case in DIR through the runtime
-// model built from its Keras configs, prints one line per failing case with its largest
+// birnn_conformance DIR [--double] [--worker]: runs every *.json golden case in DIR through
+// the runtime model built from its Keras configs (in double with --double; with --worker the
+// Bidirectional layers run their two directions on two threads), prints one line per failing case with its largest
 // error, ends with "N passed, M failed", and exits non-zero when any case fails.
 
 #include "case.hpp"
@@ -9,21 +10,24 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 int main(int argc, char** argv) {
   namespace fs = std::filesystem;
   std::string dir;
-  bool use_double = false;
+  bool use_double = false, use_worker = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--double") == 0)
       use_double = true;
+    else if (std::strcmp(argv[i], "--worker") == 0)
+      use_worker = true;
     else
       dir = argv[i];
   }
   if (dir.empty()) {
-    std::fprintf(stderr, "usage: birnn_conformance DIR [--double]\n");
+    std::fprintf(stderr, "usage: birnn_conformance DIR [--double] [--worker]\n");
     return 2;
   }
   std::vector<fs::path> files;
@@ -35,13 +39,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::sort(files.begin(), files.end());
+  std::optional<birnn::Worker> worker;
+  if (use_worker) worker.emplace();
+  birnn::Worker* w = worker ? &*worker : nullptr;
   int passed = 0, failed = 0;
   for (const auto& f : files) {
     std::string name = f.stem().string();
     try {
       const auto c = birnn::conformance::load_case(f.string());
       name = c.name;
-      const auto r = use_double ? birnn::conformance::run_case<double>(c) : birnn::conformance::run_case<float>(c);
+      const auto r = use_double ? birnn::conformance::run_case<double>(c, w) : birnn::conformance::run_case<float>(c, w);
       if (r.ok) {
         ++passed;
       } else {

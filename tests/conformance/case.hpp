@@ -84,10 +84,11 @@ struct Outcome {
 
 /// Builds the case's model in `Scalar`, checks parameter counts, runs it and compares the outputs.
 template <class Scalar>
-Outcome run_case(const Case& c) {
+Outcome run_case(const Case& c, Worker* worker = nullptr) {
   Outcome out;
   const auto& j = c.json;
   auto model = keras::model_from_config<Scalar>(j.at("layers"));
+  model.set_worker(worker);
   const auto& layers = j.at("layers");
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const auto expected = layers[i].at("param_count").get<Eigen::Index>();

@@ -17,6 +17,7 @@
 
 #include <Eigen/Core>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,7 +63,14 @@ class RecurrentCore {
   const LayerOptions& options() const noexcept { return options_; }
   LayerOptions& options() noexcept { return options_; }
   const Weights& weights() const noexcept { return weights_; }
-  Weights& weights() noexcept { return weights_; }
+  /// Write access to the weights; counts as a change (see `version()`).
+  Weights& weights() noexcept {
+    ++version_;
+    return weights_;
+  }
+  /// Grows whenever the weights may have changed, so that layers can keep derived copies
+  /// (such as a fused kernel) and rebuild them only then.
+  std::uint64_t version() const noexcept { return version_; }
   Eigen::Index input_size() const noexcept { return weights_.input_size(); }
   Eigen::Index units() const noexcept { return config_.units; }
 
@@ -74,7 +82,10 @@ class RecurrentCore {
     return specs;
   }
   Eigen::Index count_params() const { return Weights::count_params(input_size(), units(), Cell::bias_rows(config_)); }
-  void set_weights(const std::vector<Tensor<Scalar>>& w) { weights_.set(label(), w, Cell::bias_rows(config_)); }
+  void set_weights(const std::vector<Tensor<Scalar>>& w) {
+    ++version_;
+    weights_.set(label(), w, Cell::bias_rows(config_));
+  }
   std::vector<Tensor<Scalar>> get_weights() const { return weights_.get(Cell::bias_rows(config_)); }
 
   /// Checks an input of `batch` sequences of `time` steps of `features` values, a mask and initial states.
@@ -104,10 +115,19 @@ class RecurrentCore {
   template <class X>
   void run(const Eigen::MatrixBase<X>& x, Eigen::Index batch, Eigen::Index time, const Mask* mask,
            const State* initial, SequenceSink<Scalar> sink) {
-    const Eigen::Index u = units();
-    const Eigen::Index width = Cell::gates * u;
+    const Eigen::Index width = Cell::gates * units();
     projected_.resize(batch * time, width);
     weights_.project(x, projected_);
+    recur(projected_.data(), width, batch, time, mask, initial, sink);
+  }
+
+  /// The time loop over an input that is already projected: row `b * time + t` of
+  /// `projected` (row stride `ld`) holds `x_t W + b` of sequence b, as `run` computes it.
+  /// `Bidirectional` projects both directions with one product and calls this for each.
+  void recur(const Scalar* projected, Eigen::Index ld, Eigen::Index batch, Eigen::Index time, const Mask* mask,
+             const State* initial, SequenceSink<Scalar> sink) {
+    const Eigen::Index u = units();
+    const Eigen::Index width = Cell::gates * u;
     for (std::size_t k = 0; k < current_.size(); ++k) {
       if (initial)
         current_[k] = (*initial)[k];
@@ -120,7 +140,7 @@ class RecurrentCore {
 
     for (Eigen::Index s = 0; s < time; ++s) {
       const Eigen::Index t = options_.go_backwards ? time - 1 - s : s;
-      const auto projected_t = strided_rows<Gates>(projected_.data() + t * width, batch, width, time * width);
+      const auto projected_t = strided_rows<Gates>(projected + t * ld, batch, width, time * ld);
       Cell::step(weights_, config_, projected_t, current_, next_, workspace_);
       if (mask) apply_mask(*mask, t);
       current_.swap(next_);
@@ -164,6 +184,7 @@ class RecurrentCore {
   Config config_;
   LayerOptions options_;
   Weights weights_;
+  std::uint64_t version_ = 0;
   // Workspace, reused across calls.
   Gates projected_;
   State current_, next_;

@@ -38,7 +38,9 @@ using json = nlohmann::json;
 using birnn::detail::cat;
 
 inline std::string label_of(const json& layer) {
-  const std::string cls = layer.value("class_name", std::string("?"));
+  const std::string cls = layer.is_object() && layer.contains("class_name") && layer["class_name"].is_string()
+                              ? layer["class_name"].get<std::string>()
+                              : std::string("?");
   std::string name = "?";
   if (layer.contains("config") && layer["config"].is_object() && layer["config"].contains("name") &&
       layer["config"]["name"].is_string())
@@ -169,11 +171,12 @@ std::unique_ptr<Layer<Scalar>> bidirectional(const json& layer, Eigen::Index inp
 
 }  // namespace detail
 
-/// The layer Keras's `{class_name, config}` describes, reading `input_shape` (without the batch axis).
-/// @throws config_error for an unsupported class or setting; shape_error when the input does not fit.
+namespace detail {
 template <class Scalar>
-std::unique_ptr<Layer<Scalar>> layer_from_config(const nlohmann::json& layer, const Shape& input_shape) {
-  using namespace detail;
+std::unique_ptr<Layer<Scalar>> layer_from_config_unchecked(const nlohmann::json& layer, const Shape& input_shape) {
+  if (!layer.is_object() || !layer.contains("class_name") || !layer["class_name"].is_string())
+    throw config_error("birnn::keras: a layer must be an object with a string 'class_name', got " +
+                       layer.dump().substr(0, 120));
   const std::string label = label_of(layer);
   const json& c = config_of(layer, label);
   const std::string cls = layer.value("class_name", "");
@@ -211,20 +214,54 @@ std::unique_ptr<Layer<Scalar>> layer_from_config(const nlohmann::json& layer, co
                          "' is not supported (expected Embedding, Masking, Dense, SimpleRNN, LSTM, GRU or Bidirectional)"));
 }
 
+}  // namespace detail
+
+/// The layer Keras's `{class_name, config}` describes, reading `input_shape` (without the batch axis).
+/// @throws config_error for an unsupported class or setting, or JSON of the wrong structure;
+///         shape_error when the input does not fit.
+template <class Scalar>
+std::unique_ptr<Layer<Scalar>> layer_from_config(const nlohmann::json& layer, const Shape& input_shape) {
+  try {
+    return detail::layer_from_config_unchecked<Scalar>(layer, input_shape);
+  } catch (const nlohmann::json::exception& e) {
+    throw config_error(detail::label_of(layer) + ": the config has the wrong structure: " + e.what());
+  }
+}
+
 /// A shape from JSON (`[null, 6, 4]`), without the batch axis; null is -1.
 inline Shape shape_from_json(const nlohmann::json& j, bool has_batch_axis = true) {
   if (!j.is_array()) throw config_error("birnn::keras: a shape must be a list, got " + j.dump());
   Shape s;
-  for (std::size_t i = has_batch_axis ? 1 : 0; i < j.size(); ++i)
+  for (std::size_t i = has_batch_axis ? 1 : 0; i < j.size(); ++i) {
+    if (!j[i].is_null() && !j[i].is_number_integer())
+      throw config_error("birnn::keras: a shape holds integers or null, got " + j.dump());
     s.push_back(j[i].is_null() ? Eigen::Index(-1) : j[i].get<Eigen::Index>());
+  }
   return s;
+}
+
+template <class Scalar>
+Model<Scalar> model_from_config(const nlohmann::json& j);
+
+namespace detail {
+template <class Scalar>
+Model<Scalar> model_from_config_unchecked(const nlohmann::json& j);
 }
 
 /// A model from Keras JSON: `Sequential.to_json()` (an `InputLayer` or the first layer's
 /// `build_config` gives the input shape) or a list of layer configs with `build_config`.
-/// @throws config_error, shape_error
+/// @throws config_error (also for JSON of the wrong structure), shape_error
 template <class Scalar>
 Model<Scalar> model_from_config(const nlohmann::json& j) {
+  try {
+    return detail::model_from_config_unchecked<Scalar>(j);
+  } catch (const nlohmann::json::exception& e) {
+    throw config_error(std::string("birnn::keras: the model config has the wrong structure: ") + e.what());
+  }
+}
+
+template <class Scalar>
+Model<Scalar> detail::model_from_config_unchecked(const nlohmann::json& j) {
   using namespace detail;
   const json* layers = &j;
   std::string name = "sequential";
@@ -252,7 +289,7 @@ Model<Scalar> model_from_config(const nlohmann::json& j) {
     throw config_error(cat(label_of(l0), ": the model's input shape is unknown (no InputLayer, no build_config)"));
   }
   Model<Scalar> model(input, name);
-  for (std::size_t i = first; i < layers->size(); ++i) model.add(layer_from_config<Scalar>((*layers)[i], model.output_shape()));
+  for (std::size_t i = first; i < layers->size(); ++i) model.add(layer_from_config_unchecked<Scalar>((*layers)[i], model.output_shape()));
   return model;
 }
 
@@ -262,11 +299,16 @@ std::vector<Tensor<Scalar>> weights_from_json(const nlohmann::json& j) {
   if (!j.is_array()) throw weight_error("birnn::keras: weights must be a list, got " + j.dump().substr(0, 80));
   std::vector<Tensor<Scalar>> w;
   for (const auto& t : j) {
-    if (!t.contains("shape") || !t.contains("data"))
+    if (!t.is_object() || !t.contains("shape") || !t.contains("data"))
       throw weight_error("birnn::keras: a weight needs 'shape' and 'data'");
     Tensor<Scalar> x;
-    x.shape = t["shape"].get<std::vector<Eigen::Index>>();
-    x.values = t["data"].get<std::vector<Scalar>>();
+    try {
+      x.shape = t["shape"].get<std::vector<Eigen::Index>>();
+      x.values = t["data"].get<std::vector<Scalar>>();
+    } catch (const nlohmann::json::exception&) {
+      throw weight_error("birnn::keras: weight '" + t.value("name", std::string("?")) +
+                         "': 'shape' must be a list of integers and 'data' a list of numbers");
+    }
     w.push_back(std::move(x));
   }
   return w;

@@ -22,6 +22,7 @@
 #include "birnn/detail/recurrent_core.hpp"
 #include "birnn/detail/state_tuple.hpp"
 #include "birnn/fwd.hpp"
+#include "birnn/parallel/worker.hpp"
 #include "birnn/policies/mask.hpp"
 #include "birnn/policies/merge.hpp"
 #include "birnn/policies/sequences.hpp"
@@ -31,9 +32,12 @@
 
 #include <Eigen/Core>
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace birnn {
@@ -155,6 +159,11 @@ class Bidirectional {
   const detail::RecurrentCore<Cell>& forward_layer() const noexcept { return forward_; }
   detail::RecurrentCore<BackwardCell>& backward_layer() noexcept { return backward_; }
   const detail::RecurrentCore<BackwardCell>& backward_layer() const noexcept { return backward_; }
+
+  /// Runs the backward direction on `worker`'s thread while the forward one runs on the
+  /// caller's (nullptr, the default: one after the other). Results are identical either way.
+  void set_worker(Worker* worker) noexcept { worker_ = worker; }
+  Worker* worker() const noexcept { return worker_; }
 
   /// Keras's `count_params()`: both layers'.
   Eigen::Index count_params() const { return forward_.count_params() + backward_.count_params(); }
@@ -303,15 +312,63 @@ class Bidirectional {
   template <class S, int F>
   void run_directions(const Sequence<S, F>& x, const Mask* mask, const InitialState* initial,
                       detail::SequenceSink<Scalar> fs, detail::SequenceSink<Scalar> bs) {
-    // The two directions share nothing but the input: they can run at the same time.
-    forward_.run(x.matrix(), x.batch(), x.time(), mask, initial ? &initial->forward : nullptr, fs);
-    backward_.run(x.matrix(), x.batch(), x.time(), mask, initial ? &initial->backward : nullptr, bs);
+    const Eigen::Index batch = x.batch(), time = x.time();
+    const typename Cell::State* fi = initial ? &initial->forward : nullptr;
+    const typename BackwardCell::State* bi = initial ? &initial->backward : nullptr;
+    if constexpr (std::is_same_v<Cell, BackwardCell>) {
+      // Same cell type: one product projects the input of every step for both directions.
+      refresh_fused_weights();
+      const Eigen::Index wf = std::as_const(forward_).weights().kernel.cols();
+      const Eigen::Index ld = fused_kernel_.cols();
+      projected_.resize(batch * time, ld);
+      projected_.noalias() = x.matrix() * fused_kernel_;
+      projected_.rowwise() += fused_bias_;
+      auto forward = [&] { forward_.recur(projected_.data(), ld, batch, time, mask, fi, fs); };
+      auto backward = [&] { backward_.recur(projected_.data() + wf, ld, batch, time, mask, bi, bs); };
+      run_both(forward, backward);
+    } else {
+      auto forward = [&] { forward_.run(x.matrix(), batch, time, mask, fi, fs); };
+      auto backward = [&] { backward_.run(x.matrix(), batch, time, mask, bi, bs); };
+      run_both(forward, backward);
+    }
+  }
+
+  // The directions share nothing but the input and the projection: with a worker they run
+  // at the same time, with identical results.
+  template <class F, class B>
+  void run_both(F& forward, B& backward) {
+    if (worker_) {
+      worker_->run_pair(backward, forward);
+    } else {
+      forward();
+      backward();
+    }
+  }
+
+  // [W_f | W_b] and [b_f | b_b], rebuilt only when a direction's weights may have changed.
+  void refresh_fused_weights() {
+    const auto& f = std::as_const(forward_).weights();
+    const auto& b = std::as_const(backward_).weights();
+    if (fused_versions_[0] == forward_.version() && fused_versions_[1] == backward_.version() &&
+        fused_kernel_.size() != 0)
+      return;
+    fused_kernel_.resize(f.kernel.rows(), f.kernel.cols() + b.kernel.cols());
+    fused_kernel_ << f.kernel, b.kernel;
+    fused_bias_.resize(1, f.bias.cols() + b.bias.cols());
+    fused_bias_ << f.bias, b.bias;
+    fused_versions_ = {forward_.version(), backward_.version()};
   }
 
   std::string name_;
   detail::RecurrentCore<Cell> forward_;
   detail::RecurrentCore<BackwardCell> backward_;
   typename BackwardCell::Hidden backward_sequence_;  // the backward sequence before sum/mul/ave
+  Worker* worker_ = nullptr;
+  // The fused input projection of both directions (same cell type only).
+  Eigen::Matrix<Scalar, Cell::input_size_at_compile_time, Eigen::Dynamic, Eigen::RowMajor> fused_kernel_;
+  Eigen::Matrix<Scalar, 1, Eigen::Dynamic> fused_bias_;
+  std::array<std::uint64_t, 2> fused_versions_{};
+  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> projected_;
 };
 
 }  // namespace birnn

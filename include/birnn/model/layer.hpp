@@ -9,6 +9,7 @@
 #include "birnn/layers/embedding.hpp"
 #include "birnn/layers/masking.hpp"
 #include "birnn/model/value.hpp"
+#include "birnn/parallel/worker.hpp"
 #include "birnn/tensor.hpp"
 
 #include <Eigen/Core>
@@ -41,6 +42,8 @@ class Layer {
   virtual Flow<Scalar> call(const Flow<Scalar>& in, const std::vector<Batch<Scalar>>* initial_state) = 0;
   /// Whether `call` reads token ids rather than values.
   virtual bool reads_ids() const { return false; }
+  /// Lets a layer with independent parts (Bidirectional) run one of them on `worker`.
+  virtual void set_worker(Worker* worker) { (void)worker; }
 };
 
 namespace detail {

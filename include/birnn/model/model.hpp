@@ -33,9 +33,19 @@ class Model {
 
   /// Appends a layer; checks that it accepts the previous layer's output.
   /// @throws shape_error when it does not.
+  /// @throws config_error when the previous layer returns several outputs (merge_mode None,
+  ///         return_state): Keras would hand the next layer a list, which no layer here reads.
   Layer<Scalar>& add(std::unique_ptr<Layer<Scalar>> layer) {
+    if (!layers_.empty() && outputs_.back() > 1)
+      throw config_error(detail::cat("birnn::Model '", name_, "': layer '", layer->name(), "' follows '",
+                                     layers_.back()->name(), "', which returns ", outputs_.back(),
+                                     " outputs (merge_mode None or return_state); expected 1"));
+    if (!layers_.empty() && layer->reads_ids())
+      throw config_error(detail::cat("birnn::Model '", name_, "': layer '", layer->name(),
+                                     "' reads token ids, so it must be the first layer"));
     const auto shapes = layer->output_shapes(output_shape());
     shapes_.push_back(shapes.front());
+    outputs_.push_back(shapes.size());
     layers_.push_back(std::move(layer));
     return *layers_.back();
   }
@@ -52,6 +62,11 @@ class Model {
   const Shape& input_shape() const noexcept { return input_shape_; }
   /// The shape of the last layer's (first) output, without the batch axis.
   const Shape& output_shape() const noexcept { return shapes_.empty() ? input_shape_ : shapes_.back(); }
+
+  /// Lets every Bidirectional layer run its backward direction on `worker` (nullptr: off).
+  void set_worker(Worker* worker) {
+    for (auto& l : layers_) l->set_worker(worker);
+  }
 
   Eigen::Index count_params() const {
     Eigen::Index n = 0;
@@ -86,13 +101,19 @@ class Model {
     Flow<Scalar> in;
     in.values.push_back(Value<Scalar>::of(x));
     in.mask = mask;
-    return run(std::move(in), initial_state);
+    if (!layers_.empty() && layers_.front()->reads_ids())
+      throw shape_error(detail::cat("birnn::Model '", name_, "': the first layer '", layers_.front()->name(),
+                                    "' reads token ids; expected token ids, got values"));
+    return run(in, initial_state);
   }
   /// Runs a model that starts with `Embedding` on token ids `(batch, time)`.
   std::vector<Value<Scalar>> predict(const TokenIds& ids, const std::vector<Batch<Scalar>>* initial_state = nullptr) {
     Flow<Scalar> in;
     in.ids = ids;
-    return run(std::move(in), initial_state);
+    if (!layers_.empty() && !layers_.front()->reads_ids())
+      throw shape_error(detail::cat("birnn::Model '", name_, "': token ids need an Embedding first layer; the first "
+                                    "layer '", layers_.front()->name(), "' reads values"));
+    return run(in, initial_state);
   }
 
   /// Keras-style summary: one row per layer (name and class, output shape, parameters), totals.
@@ -127,7 +148,7 @@ class Model {
     return s;
   }
 
-  std::vector<Value<Scalar>> run(Flow<Scalar> flow, const std::vector<Batch<Scalar>>* initial_state) {
+  std::vector<Value<Scalar>> run(Flow<Scalar>& flow, const std::vector<Batch<Scalar>>* initial_state) {
     if (layers_.empty()) throw config_error(detail::cat("birnn::Model '", name_, "': the model has no layers"));
     bool state_used = initial_state == nullptr;
     for (auto& l : layers_) {
@@ -143,7 +164,8 @@ class Model {
   std::string name_;
   Shape input_shape_;
   std::vector<std::unique_ptr<Layer<Scalar>>> layers_;
-  std::vector<Shape> shapes_;
+  std::vector<Shape> shapes_;       // each layer's (first) output shape
+  std::vector<std::size_t> outputs_;  // each layer's number of outputs
 };
 
 }  // namespace birnn

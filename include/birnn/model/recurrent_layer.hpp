@@ -123,6 +123,13 @@ class BidirectionalLayer final : public Layer<typename Cell::Scalar> {
  public:
   using Scalar = typename Cell::Scalar;
 
+  /// A Bidirectional layer whose backward layer copies the forward configuration (as Keras
+  /// builds it from one `layer`): names "forward_<cell>" and "backward_<cell>".
+  BidirectionalLayer(Eigen::Index input_size, const typename Cell::Config& config, MergeMode merge_mode,
+                     bool return_sequences, bool return_state = false, std::string name = "bidirectional")
+      : BidirectionalLayer(input_size, config, direction("forward_", false), same_config(config),
+                           direction("backward_", true), merge_mode, return_sequences, return_state, std::move(name)) {}
+
   BidirectionalLayer(Eigen::Index input_size, const typename Cell::Config& forward_config, LayerOptions forward_options,
                      const typename BackwardCell::Config& backward_config, LayerOptions backward_options,
                      MergeMode merge_mode, bool return_sequences, bool return_state,
@@ -159,6 +166,9 @@ class BidirectionalLayer final : public Layer<typename Cell::Scalar> {
   }
   void set_weights(const std::vector<Tensor<Scalar>>& w) override {
     std::visit([&](auto& b) { b.set_weights(w); }, bi_);
+  }
+  void set_worker(Worker* worker) override {
+    std::visit([&](auto& b) { b.set_worker(worker); }, bi_);
   }
   std::vector<Tensor<Scalar>> get_weights() const override {
     return std::visit([](auto& b) { return b.get_weights(); }, bi_);
@@ -211,6 +221,19 @@ class BidirectionalLayer final : public Layer<typename Cell::Scalar> {
   using LastStep = Bidirectional<Cell, merge::none, sequences::last, state::keep, mask::masked, BackwardCell>;
 
   std::string label() const { return detail::cat("birnn::Bidirectional '", name(), "'"); }
+
+  static LayerOptions direction(const char* prefix, bool go_backwards) {
+    LayerOptions o;
+    o.name = prefix + detail::default_layer_name(Cell::keras_name);
+    o.go_backwards = go_backwards;
+    return o;
+  }
+  static const typename BackwardCell::Config& same_config(const typename Cell::Config& c) {
+    static_assert(std::is_same_v<Cell, BackwardCell>,
+                  "birnn::BidirectionalLayer<Cell, BackwardCell>: with another BackwardCell, give the backward "
+                  "layer's configuration to the constructor");
+    return c;
+  }
 
   static std::variant<AllSteps, LastStep> make(Eigen::Index input_size, const typename Cell::Config& fc,
                                                LayerOptions fo, const typename BackwardCell::Config& bc,
