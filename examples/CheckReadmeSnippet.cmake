@@ -1,0 +1,26 @@
+# Checks that README.md shows examples/quickstart/main.cpp's snippet verbatim: the lines
+# between the two `// [quickstart]` marker lines, as the body of a ```cpp block.
+#
+#   cmake -DSOURCE=<main.cpp> -DREADME=<README.md> -P CheckReadmeSnippet.cmake
+cmake_minimum_required(VERSION 3.21)
+
+file(READ "${SOURCE}" _source)
+file(READ "${README}" _readme)
+
+set(_marker "// [quickstart]\n")
+string(FIND "${_source}" "${_marker}" _begin)
+string(FIND "${_source}" "${_marker}" _end REVERSE)
+if(_begin EQUAL -1 OR _begin EQUAL _end)
+  message(FATAL_ERROR "${SOURCE}: expected two '// [quickstart]' marker lines")
+endif()
+string(LENGTH "${_marker}" _marker_length)
+math(EXPR _first "${_begin} + ${_marker_length}")
+math(EXPR _length "${_end} - ${_first}")
+string(SUBSTRING "${_source}" ${_first} ${_length} _snippet)
+
+string(FIND "${_readme}" "```cpp\n${_snippet}```\n" _found)
+if(_found EQUAL -1)
+  message(FATAL_ERROR "README.md does not show the snippet of ${SOURCE} verbatim. Copy the "
+                      "lines between the '// [quickstart]' markers into the README's "
+                      "```cpp block.")
+endif()
