@@ -1,7 +1,9 @@
 // birnn_conformance DIR [--double] [--worker]: runs every *.json golden case in DIR through
 // the runtime model built from its Keras configs (in double with --double; with --worker the
 // Bidirectional layers run their two directions on two threads), prints one line per failing case with its largest
-// error, ends with "N passed, M failed", and exits non-zero when any case fails.
+// error, ends with "N passed, M failed", and exits non-zero when any case fails. Cases that
+// carry `gradients` are also run backward (recorded forward pass, then backpropagation) and
+// pass only when their gradients match too.
 
 #include "case.hpp"
 

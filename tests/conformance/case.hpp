@@ -1,6 +1,7 @@
 #pragma once
 // Reads a golden conformance case (format: tests/data/README.md) and runs it through the
-// runtime model built from its Keras configs. Shared by the birnn_conformance runner and
+// runtime model built from its Keras configs; when the case carries `gradients`, runs the
+// recorded forward pass and the backward pass and compares the gradients too. Shared by the birnn_conformance runner and
 // the unit tests that replay cases through the templates directly.
 
 #include <birnn/io/keras_model.hpp>
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,6 +84,69 @@ struct Outcome {
   std::string message;
 };
 
+/// A value of the shape `a` gives (rank 2 or 3, batch first) holding `a`'s data.
+template <class Scalar>
+Value<Scalar> value_from_array(const Array& a) {
+  Batch<Scalar> m(a.shape.at(0) * (a.shape.size() == 3 ? a.shape[1] : 1), a.shape.back());
+  for (Eigen::Index r = 0; r < m.rows(); ++r)
+    for (Eigen::Index k = 0; k < m.cols(); ++k) m(r, k) = Scalar(a.data[std::size_t(r * m.cols() + k)]);
+  if (a.shape.size() == 3) return Value<Scalar>::of(Sequence<Scalar>(a.shape[0], a.shape[1], std::move(m)));
+  return Value<Scalar>::of(std::move(m));
+}
+
+/// Runs the model's backward pass with the case's cotangents and compares the gradients
+/// (w.r.t. the inputs, when the case has them, and every weight in order) within the
+/// gradients' own tolerance. Appends to `out` what is off.
+template <class Scalar>
+void check_gradients(Model<Scalar>& model, const nlohmann::json& g, const std::vector<Value<Scalar>>& result,
+                     Outcome& out) {
+  const Tolerance tol{g.at("tolerance").at("atol").get<double>(), g.at("tolerance").at("rtol").get<double>()};
+  std::vector<Value<Scalar>> cotangents;
+  for (const auto& c : g.at("cotangents")) cotangents.push_back(value_from_array<Scalar>(array_from_json(c)));
+  if (cotangents.size() != result.size()) {
+    out.ok = false;
+    out.message += "cotangent count: expected " + std::to_string(result.size()) + ", got " +
+                   std::to_string(cotangents.size()) + "; ";
+    return;
+  }
+  const auto grads = model.backward(cotangents);
+  double max_error = 0;
+  bool ok = true;
+  auto check = [&](const std::vector<Eigen::Index>& shape, const std::vector<double>& actual, Array expected) {
+    expected.name = "d " + expected.name;
+    const auto cmp = compare(shape, actual, expected, tol);
+    if (!cmp.problem.empty()) out.message += cmp.problem + "; ";
+    if (!cmp.ok) {
+      ok = false;
+      if (cmp.problem.empty()) out.message += expected.name + " off; ";
+    }
+    max_error = std::max(max_error, cmp.max_abs_error);
+  };
+  if (g.contains("inputs") && !g.at("inputs").is_null()) {
+    Array e = array_from_json(g.at("inputs"));
+    if (e.name.empty()) e.name = "inputs";
+    const auto& x = grads.inputs;
+    check({x.batch(), x.time(), x.features()}, std::vector<double>(x.data(), x.data() + x.matrix().size()), e);
+  }
+  const auto& weights = g.at("weights");
+  if (weights.size() != grads.weights.size()) {
+    ok = false;
+    out.message += "gradient weight count: expected " + std::to_string(weights.size()) + ", got " +
+                   std::to_string(grads.weights.size()) + "; ";
+  } else {
+    for (std::size_t i = 0; i < weights.size(); ++i)
+      check(grads.weights[i].shape,
+            std::vector<double>(grads.weights[i].values.begin(), grads.weights[i].values.end()),
+            array_from_json(weights[i]));
+  }
+  if (!ok) {
+    out.ok = false;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "gradients: max abs error %.3g (atol %g, rtol %g); ", max_error, tol.atol, tol.rtol);
+    out.message += buf;
+  }
+}
+
 /// Builds the case's model in `Scalar`, checks parameter counts, runs it and compares the outputs.
 template <class Scalar>
 Outcome run_case(const Case& c, Worker* worker = nullptr) {
@@ -122,6 +187,8 @@ Outcome run_case(const Case& c, Worker* worker = nullptr) {
     }
   const auto* init = j.at("initial_state").is_null() ? nullptr : &initial;
 
+  // With gradients, the recorded forward pass gives the outputs (so they are checked too).
+  const bool train = j.contains("gradients") && !j.at("gradients").is_null();
   std::vector<Value<Scalar>> result;
   if (model.layer(0).reads_ids()) {
     TokenIds ids(input.shape.at(0), input.shape.at(1));
@@ -129,11 +196,11 @@ Outcome run_case(const Case& c, Worker* worker = nullptr) {
       for (Eigen::Index t = 0; t < ids.cols(); ++t)
         ids(b, t) = static_cast<std::int64_t>(std::llround(input.data[std::size_t(b * ids.cols() + t)]));
     if (mask) throw config_error("a case with token ids takes its mask from Embedding, not from 'mask'");
-    result = model.predict(ids, init);
+    result = train ? model.forward_train(ids, init) : model.predict(ids, init);
   } else {
     Sequence<Scalar> x(input.shape.at(0), input.shape.at(1), input.shape.at(2));
     for (std::size_t i = 0; i < input.data.size(); ++i) x.data()[i] = Scalar(input.data[i]);
-    result = model.predict(x, mask, init);
+    result = train ? model.forward_train(x, mask, init) : model.predict(x, mask, init);
   }
 
   const auto& outputs = j.at("outputs");
@@ -153,6 +220,7 @@ Outcome run_case(const Case& c, Worker* worker = nullptr) {
     }
     out.max_abs_error = std::max(out.max_abs_error, cmp.max_abs_error);
   }
+  if (train) check_gradients(model, j.at("gradients"), result, out);
   return out;
 }
 

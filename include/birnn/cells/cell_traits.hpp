@@ -6,7 +6,10 @@
 /// A cell is a stateless struct with a static interface (see `cells/lstm.hpp`): its `Config`
 /// (units, activations, bias), its `Weights` in Keras layout, its `State` (Keras state order),
 /// `project()` (the input side of every step, one matrix product for all of them) and
-/// `step()` (one time step for the whole batch).
+/// `step()` (one time step for the whole batch). For training, a cell also provides
+/// `recorded()` (what a recorded forward pass keeps of a step's workspace: the
+/// post-activation gates), a `BackwardWorkspace` with `prepare_backward()`, and
+/// `step_backward()`, the backward of `step()` (see `detail/recurrent_core.hpp`).
 
 #include "birnn/activation.hpp"
 #include "birnn/detail/size.hpp"

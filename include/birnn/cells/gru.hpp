@@ -18,6 +18,7 @@
 #include "birnn/cells/cell_traits.hpp"
 #include "birnn/detail/keras_weights.hpp"
 #include "birnn/fwd.hpp"
+#include "birnn/train/activation_derivative.hpp"
 
 #include <Eigen/Core>
 
@@ -93,6 +94,72 @@ struct GRU {
     const auto z = detail::gate<Units>(q, 0, u).array();
     const auto hh = detail::gate<Units>(q, 2, u).array();
     next[0].array() = z * h.array() + (Scalar(1) - z) * hh;
+  }
+
+  /// What a recorded forward keeps of a step besides the previous states: z, r and the
+  /// candidate hh after their activations. (With `reset_after`, the backward recomputes the
+  /// recurrent candidate projection `h U_h + b1_h` rather than recording it.)
+  static const Gates& recorded(const Workspace& ws) noexcept { return ws.q; }
+
+  /// Scratch space of `step_backward`, sized once per backward pass by `prepare_backward`.
+  struct BackwardWorkspace {
+    Gates dp;      // gradient w.r.t. the pre-activations, input side
+    Gates dq;      // gradient w.r.t. the recurrent projection (reset_after)
+    Hidden qh;     // h U_h + b1_h (reset_after) or r * h (reset_after=false)
+    Hidden drh;    // gradient w.r.t. r * h (reset_after=false)
+  };
+  static void prepare_backward(BackwardWorkspace& ws, Eigen::Index batch, const Config& c) {
+    ws.dp.resize(batch, gates * c.units);
+    ws.dq.resize(batch, gates * c.units);
+    ws.qh.resize(batch, c.units);
+    ws.drh.resize(batch, c.units);
+  }
+
+  /// The backward of `step`: from `d_next` (gradient w.r.t. the new h; used as scratch), the
+  /// recorded gates and `prev`, writes `d_prev`, the gradient w.r.t. the projected input
+  /// `d_projected`, and adds the recurrent kernel's (and recurrent bias's) gradient to `d_weights`.
+  template <class G, class DP>
+  static void step_backward(const Weights& w, const Config& c, const Eigen::MatrixBase<G>& gates_, const State& prev,
+                            State& d_next, State& d_prev, Eigen::MatrixBase<DP>& d_projected, Weights& d_weights,
+                            BackwardWorkspace& ws) noexcept {
+    const Eigen::Index u = c.units;
+    const auto& h = prev[0];
+    const auto& dh = d_next[0];
+    const auto z = detail::gate<Units>(gates_, 0, u);
+    const auto r = detail::gate<Units>(gates_, 1, u);
+    const auto hh = detail::gate<Units>(gates_, 2, u);
+    auto dz = detail::gate<Units>(ws.dp, 0, u);
+    auto dr = detail::gate<Units>(ws.dp, 1, u);
+    auto dhh = detail::gate<Units>(ws.dp, 2, u);
+    // h_t = z * h + (1 - z) * hh
+    dz.array() = dh.array() * (h.array() - hh.array());
+    dhh.array() = dh.array() * (Scalar(1) - z.array());
+    detail::backprop_activation(c.recurrent_activation, z, dz);
+    detail::backprop_activation(c.activation, hh, dhh);
+    d_prev[0].array() = dh.array() * z.array();
+    if (c.reset_after) {
+      // hh = act(a_h + r * (h U_h + b1_h))
+      ws.qh.noalias() = h * detail::gate<Units>(w.recurrent_kernel, 2, u);
+      ws.qh.rowwise() += detail::gate<Units>(w.recurrent_bias, 2, u);
+      dr.array() = dhh.array() * ws.qh.array();
+      detail::backprop_activation(c.recurrent_activation, r, dr);
+      ws.dq.leftCols(2 * u) = ws.dp.leftCols(2 * u);
+      detail::gate<Units>(ws.dq, 2, u).array() = dhh.array() * r.array();
+      d_weights.recurrent_kernel.noalias() += h.transpose() * ws.dq;
+      d_weights.recurrent_bias += ws.dq.colwise().sum();
+      d_prev[0].noalias() += ws.dq * w.recurrent_kernel.transpose();
+    } else {
+      // hh = act(a_h + (r * h) U_h)
+      ws.drh.noalias() = dhh * detail::gate<Units>(w.recurrent_kernel, 2, u).transpose();
+      dr.array() = ws.drh.array() * h.array();
+      detail::backprop_activation(c.recurrent_activation, r, dr);
+      ws.qh.array() = r.array() * h.array();
+      d_weights.recurrent_kernel.leftCols(2 * u).noalias() += h.transpose() * ws.dp.leftCols(2 * u);
+      detail::gate<Units>(d_weights.recurrent_kernel, 2, u).noalias() += ws.qh.transpose() * dhh;
+      d_prev[0].array() += ws.drh.array() * r.array();
+      d_prev[0].noalias() += ws.dp.leftCols(2 * u) * w.recurrent_kernel.leftCols(2 * u).transpose();
+    }
+    d_projected = ws.dp;
   }
 };
 

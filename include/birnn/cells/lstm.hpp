@@ -10,6 +10,7 @@
 #include "birnn/cells/cell_traits.hpp"
 #include "birnn/detail/keras_weights.hpp"
 #include "birnn/fwd.hpp"
+#include "birnn/train/activation_derivative.hpp"
 
 #include <Eigen/Core>
 
@@ -71,6 +72,56 @@ struct LSTM {
     next[0] = next[1];
     detail::activate(c.activation, next[0]);
     next[0].array() *= o.array();
+  }
+
+  /// What a recorded forward keeps of a step besides the previous states: the gates i, f,
+  /// c, o after their activations (the new c is recomputed from them and the previous c).
+  static const Gates& recorded(const Workspace& ws) noexcept { return ws.z; }
+
+  /// Scratch space of `step_backward`, sized once per backward pass by `prepare_backward`.
+  struct BackwardWorkspace {
+    Gates dz;
+    Hidden c, ac, dc;
+  };
+  static void prepare_backward(BackwardWorkspace& ws, Eigen::Index batch, const Config& c) {
+    ws.dz.resize(batch, gates * c.units);
+    ws.c.resize(batch, c.units);
+    ws.ac.resize(batch, c.units);
+    ws.dc.resize(batch, c.units);
+  }
+
+  /// The backward of `step`: from `d_next` (gradients w.r.t. the new h and c; used as
+  /// scratch), the recorded gates and `prev`, writes `d_prev`, the gradient w.r.t. the
+  /// projected input `d_projected`, and adds the recurrent kernel's gradient to `d_weights`.
+  template <class G, class DP>
+  static void step_backward(const Weights& w, const Config& c, const Eigen::MatrixBase<G>& gates_, const State& prev,
+                            State& d_next, State& d_prev, Eigen::MatrixBase<DP>& d_projected, Weights& d_weights,
+                            BackwardWorkspace& ws) noexcept {
+    const Eigen::Index u = c.units;
+    const auto i = detail::gate<Units>(gates_, 0, u);
+    const auto f = detail::gate<Units>(gates_, 1, u);
+    const auto g = detail::gate<Units>(gates_, 2, u);
+    const auto o = detail::gate<Units>(gates_, 3, u);
+    ws.c.array() = f.array() * prev[1].array() + i.array() * g.array();
+    ws.ac = ws.c;
+    detail::activate(c.activation, ws.ac);
+    // dc = d_next.c + d_next.h * o * act'(c)
+    ws.dc.array() = d_next[0].array() * o.array();
+    detail::backprop_activation(c.activation, ws.ac, ws.dc);
+    ws.dc += d_next[1];
+    auto& dz = ws.dz;
+    detail::gate<Units>(dz, 0, u).array() = ws.dc.array() * g.array();
+    detail::gate<Units>(dz, 1, u).array() = ws.dc.array() * prev[1].array();
+    detail::gate<Units>(dz, 2, u).array() = ws.dc.array() * i.array();
+    detail::gate<Units>(dz, 3, u).array() = d_next[0].array() * ws.ac.array();
+    detail::backprop_activation(c.recurrent_activation, i, detail::gate<Units>(dz, 0, u));
+    detail::backprop_activation(c.recurrent_activation, f, detail::gate<Units>(dz, 1, u));
+    detail::backprop_activation(c.activation, g, detail::gate<Units>(dz, 2, u));
+    detail::backprop_activation(c.recurrent_activation, o, detail::gate<Units>(dz, 3, u));
+    d_projected = dz;
+    d_weights.recurrent_kernel.noalias() += prev[0].transpose() * dz;
+    d_prev[0].noalias() = dz * w.recurrent_kernel.transpose();
+    d_prev[1].array() = ws.dc.array() * f.array();
   }
 };
 

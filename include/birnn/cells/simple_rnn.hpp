@@ -8,6 +8,7 @@
 #include "birnn/cells/cell_traits.hpp"
 #include "birnn/detail/keras_weights.hpp"
 #include "birnn/fwd.hpp"
+#include "birnn/train/activation_derivative.hpp"
 
 #include <Eigen/Core>
 
@@ -55,6 +56,31 @@ struct SimpleRNN {
     ws.z.noalias() += prev[0] * w.recurrent_kernel;
     detail::activate(c.activation, ws.z);
     next[0] = ws.z;
+  }
+
+  /// What a recorded forward keeps of a step besides the previous states: the new `h`.
+  static const Gates& recorded(const Workspace& ws) noexcept { return ws.z; }
+
+  /// Scratch space of `step_backward`, sized once per backward pass by `prepare_backward`.
+  struct BackwardWorkspace {
+    Gates dz;
+  };
+  static void prepare_backward(BackwardWorkspace& ws, Eigen::Index batch, const Config& c) {
+    ws.dz.resize(batch, c.units);
+  }
+
+  /// The backward of `step`: from `d_next` (the gradient w.r.t. the step's new states; used as
+  /// scratch), `gates` (what `recorded` kept) and `prev`, writes `d_prev`, the gradient w.r.t.
+  /// the projected input `d_projected`, and adds the recurrent weights' gradient to `d_weights`.
+  template <class G, class DP>
+  static void step_backward(const Weights& w, const Config& c, const Eigen::MatrixBase<G>& gates, const State& prev,
+                            State& d_next, State& d_prev, Eigen::MatrixBase<DP>& d_projected, Weights& d_weights,
+                            BackwardWorkspace& ws) noexcept {
+    ws.dz = d_next[0];
+    detail::backprop_activation(c.activation, gates, ws.dz);
+    d_projected = ws.dz;
+    d_weights.recurrent_kernel.noalias() += prev[0].transpose() * ws.dz;
+    d_prev[0].noalias() = ws.dz * w.recurrent_kernel.transpose();
   }
 };
 

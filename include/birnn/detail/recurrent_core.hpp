@@ -8,12 +8,18 @@
 /// (`Cell::Weights::project`); then each step adds one small product for the recurrence
 /// (`Cell::step`). All buffers live in the core and are resized before the loop, so the loop
 /// allocates nothing, and calls with the same shapes reuse them.
+///
+/// Training: with `set_recording(true)` the loop also keeps, per step, what the backward pass
+/// needs (the cell's post-activation gates, the previous states; the mask is copied once), in
+/// buffers sized before the loop; without it the loop pays one branch per step. `backward_recur`
+/// is backpropagation through time over that record, with the same Keras rules in reverse.
 
 #include "birnn/cells/cell_traits.hpp"
 #include "birnn/detail/size.hpp"
 #include "birnn/detail/strided.hpp"
 #include "birnn/errors.hpp"
 #include "birnn/tensor.hpp"
+#include "birnn/train/activation_derivative.hpp"
 
 #include <Eigen/Core>
 
@@ -40,6 +46,15 @@ namespace detail {
 template <class Scalar>
 struct SequenceSink {
   Scalar* data = nullptr;
+  Eigen::Index ld = 0;
+  bool flip = false;
+};
+
+/// Where a backward pass reads the cotangent of an output sequence: the layout of a
+/// `SequenceSink` (`data` null: no sequence output).
+template <class Scalar>
+struct SequenceSource {
+  const Scalar* data = nullptr;
   Eigen::Index ld = 0;
   bool flip = false;
 };
@@ -116,6 +131,7 @@ class RecurrentCore {
   void run(const Eigen::MatrixBase<X>& x, Eigen::Index batch, Eigen::Index time, const Mask* mask,
            const State* initial, SequenceSink<Scalar> sink) {
     const Eigen::Index width = Cell::gates * units();
+    if (recording_) input_ = x;
     projected_.resize(batch * time, width);
     weights_.project(x, projected_);
     recur(projected_.data(), width, batch, time, mask, initial, sink);
@@ -137,11 +153,13 @@ class RecurrentCore {
     }
     last_output_.setZero(batch, u);
     Cell::prepare(workspace_, batch, config_);
+    if (recording_) start_tape(batch, time, mask);
 
     for (Eigen::Index s = 0; s < time; ++s) {
       const Eigen::Index t = options_.go_backwards ? time - 1 - s : s;
       const auto projected_t = strided_rows<Gates>(projected + t * ld, batch, width, time * ld);
       Cell::step(weights_, config_, projected_t, current_, next_, workspace_);
+      if (recording_) record_step(s, batch);
       if (mask) apply_mask(*mask, t);
       current_.swap(next_);
       if (sink.data) {
@@ -159,7 +177,121 @@ class RecurrentCore {
   const Hidden& last_output() const noexcept { return last_output_; }
   const State& final_state() const noexcept { return current_; }
 
+  /// Whether `run`/`recur` record what `backward_recur` needs (off by default).
+  void set_recording(bool on) noexcept { recording_ = on; }
+  bool recording() const noexcept { return recording_; }
+  /// Whether a recorded forward pass is available for a backward pass.
+  bool recorded() const noexcept { return tape_time_ > 0; }
+  Eigen::Index recorded_batch() const noexcept { return tape_batch_; }
+  Eigen::Index recorded_time() const noexcept { return tape_time_; }
+
+  /// Backpropagation through time over the last recorded pass.
+  ///
+  /// The cotangents: `dy` of the output sequence (in the layout its sink had; null data: none),
+  /// `d_last` of `last_output()` and `d_final` of `final_state()` (null: zero). Writes the
+  /// gradient w.r.t. the projected input to `d_projected` (row `b * time + t`, row stride
+  /// `ld`, as `recur` read `projected`), adds the recurrent kernel's (and GRU's recurrent
+  /// bias's) gradient to `d_weights`, and sets `d_initial` to the gradient w.r.t. the initial
+  /// states (zeros when none were given). Masked steps pass the state gradient through
+  /// unchanged; outputs that repeat an earlier output send their gradient to that step.
+  /// @throws config_error for an activation whose derivative birnn does not provide.
+  void backward_recur(SequenceSource<Scalar> dy, const Hidden* d_last, const State* d_final, Scalar* d_projected,
+                      Eigen::Index ld, Weights& d_weights, State& d_initial) {
+    check_differentiable();
+    const Eigen::Index batch = tape_batch_, time = tape_time_, u = units();
+    const Eigen::Index width = Cell::gates * u;
+    Cell::prepare_backward(backward_workspace_, batch, config_);
+    for (std::size_t k = 0; k < d_state_.size(); ++k) {
+      if (d_final)
+        d_state_[k] = (*d_final)[k];
+      else
+        d_state_[k].setZero(batch, u);
+      d_prev_[k].resize(batch, u);
+      d_keep_[k].resize(batch, u);
+      prev_[k].resize(batch, u);
+    }
+    d_last_.setZero(batch, u);
+    if (d_last) {
+      if (tape_masked_)
+        d_last_ = *d_last;
+      else
+        d_state_[0] += *d_last;  // without a mask, the last output is the final h
+    }
+    for (Eigen::Index s = time - 1; s >= 0; --s) {
+      const Eigen::Index t = options_.go_backwards ? time - 1 - s : s;
+      if (dy.data) {
+        const Eigen::Index row = dy.flip ? time - 1 - s : s;
+        const auto g = strided_rows<Hidden>(dy.data + row * dy.ld, batch, u, time * dy.ld);
+        if (tape_masked_)
+          d_last_ += g;
+        else
+          d_state_[0] += g;
+      }
+      if (tape_masked_) {
+        for (Eigen::Index b = 0; b < batch; ++b) {
+          if (tape_mask_(b, t)) {
+            // The output after this step was the new h.
+            d_state_[0].row(b) += d_last_.row(b);
+            d_last_.row(b).setZero();
+          } else {
+            // The states passed through; the output was the previous one (or zeros).
+            if (options_.zero_output_for_mask) d_last_.row(b).setZero();
+            for (std::size_t k = 0; k < d_state_.size(); ++k) {
+              d_keep_[k].row(b) = d_state_[k].row(b);
+              d_state_[k].row(b).setZero();
+            }
+          }
+        }
+      }
+      for (std::size_t k = 0; k < prev_.size(); ++k) prev_[k] = tape_prev_[k].middleRows(s * batch, batch);
+      auto d_projected_t = strided_rows<Gates>(d_projected + t * ld, batch, width, time * ld);
+      Cell::step_backward(weights_, config_, tape_gates_.middleRows(s * batch, batch), prev_, d_state_, d_prev_,
+                          d_projected_t, d_weights, backward_workspace_);
+      if (tape_masked_) {
+        for (Eigen::Index b = 0; b < batch; ++b)
+          if (!tape_mask_(b, t))
+            for (std::size_t k = 0; k < d_prev_.size(); ++k) d_prev_[k].row(b) = d_keep_[k].row(b);
+      }
+      d_state_.swap(d_prev_);
+    }
+    d_initial = d_state_;
+  }
+
+  /// `backward_recur` for a pass made by `run` (the core's own projection), then the input
+  /// side: `d_weights.kernel = X^T dP`, `d_weights.bias = sum of dP's rows`, and
+  /// `d_input += dP W^T` (`d_input` is `(batch * time, input)`, sequence-major).
+  template <class DX>
+  void backward(SequenceSource<Scalar> dy, const Hidden* d_last, const State* d_final, Weights& d_weights,
+                State& d_initial, Eigen::MatrixBase<DX>& d_input) {
+    const Eigen::Index width = Cell::gates * units();
+    d_projected_.resize(tape_batch_ * tape_time_, width);
+    backward_recur(dy, d_last, d_final, d_projected_.data(), width, d_weights, d_initial);
+    d_weights.kernel.noalias() = input_.transpose() * d_projected_;
+    d_weights.bias = d_projected_.colwise().sum();
+    d_input.noalias() += d_projected_ * weights_.kernel.transpose();
+  }
+
+  /// @throws config_error when an activation of the cell has no derivative in birnn.
+  void check_differentiable() const {
+    train::require_differentiable(config_.activation, label());
+    if constexpr (Cell::gates > 1) train::require_differentiable(config_.recurrent_activation, label());
+  }
+
  private:
+  void start_tape(Eigen::Index batch, Eigen::Index time, const Mask* mask) {
+    tape_gates_.resize(batch * time, Cell::gates * units());
+    for (auto& p : tape_prev_) p.resize(batch * time, units());
+    tape_batch_ = batch;
+    tape_time_ = time;
+    tape_masked_ = mask != nullptr;
+    if (mask) tape_mask_ = *mask;
+  }
+  // Before the mask is applied and the states swapped: current_ holds the previous states.
+  void record_step(Eigen::Index s, Eigen::Index batch) noexcept {
+    tape_gates_.middleRows(s * batch, batch) = Cell::recorded(workspace_);
+    for (std::size_t k = 0; k < current_.size(); ++k) tape_prev_[k].middleRows(s * batch, batch) = current_[k];
+  }
+
   static std::string label(const LayerOptions& o) { return cat("birnn::", Cell::keras_name, " '", o.name, "'"); }
 
   static Weights checked(Eigen::Index input_size, const Config& c, const LayerOptions& o) {
@@ -190,6 +322,19 @@ class RecurrentCore {
   State current_, next_;
   Hidden last_output_;
   typename Cell::Workspace workspace_;
+  // The record of a training pass (step s in processing order: rows [s * batch, (s + 1) * batch)).
+  bool recording_ = false;
+  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> input_;  // run()'s input
+  Gates tape_gates_;
+  State tape_prev_;
+  Mask tape_mask_;
+  bool tape_masked_ = false;
+  Eigen::Index tape_batch_ = 0, tape_time_ = 0;
+  // Backward workspace.
+  Gates d_projected_;
+  State d_state_, d_prev_, d_keep_, prev_;
+  Hidden d_last_;
+  typename Cell::BackwardWorkspace backward_workspace_;
 };
 
 }  // namespace detail

@@ -16,6 +16,11 @@
 /// split: `{forward states, backward states}`. The backward layer may be another cell type
 /// or configuration (`BackwardCell`, and the five-argument constructor), as Keras's
 /// `backward_layer` allows.
+///
+/// Training: `forward_train` runs like `call` and records; `backward(d_output, d_states)`
+/// returns `train::Gradients` (input, both layers' weights in Keras order, initial states
+/// `{forward, backward}`). The input-side gradient follows the fused projection: the kernel
+/// gradient of both directions is one product `X^T [dP_f | dP_b]`, and `dX = [dP_f | dP_b] [W_f | W_b]^T`.
 
 #include "birnn/cells/cell_traits.hpp"
 #include "birnn/detail/merge_outputs.hpp"
@@ -29,6 +34,7 @@
 #include "birnn/policies/state.hpp"
 #include "birnn/sequence.hpp"
 #include "birnn/tensor.hpp"
+#include "birnn/train/gradients.hpp"
 
 #include <Eigen/Core>
 
@@ -155,10 +161,17 @@ class Bidirectional {
     return Merge::mode == MergeMode::concat ? forward_.units() + backward_.units() : forward_.units();
   }
 
-  detail::RecurrentCore<Cell>& forward_layer() noexcept { return forward_; }
+  /// The two directions, to read (configuration, options, weights in Keras layout).
   const detail::RecurrentCore<Cell>& forward_layer() const noexcept { return forward_; }
-  detail::RecurrentCore<BackwardCell>& backward_layer() noexcept { return backward_; }
   const detail::RecurrentCore<BackwardCell>& backward_layer() const noexcept { return backward_; }
+  /// Changes the weights in place: calls `f(forward_weights, backward_weights)` (Keras layout,
+  /// see `Cell::Weights`). The layer keeps a fused copy of both input kernels, so the weights
+  /// are writable only inside `f`, after which the copy is rebuilt; keep no reference to them.
+  template <class F>
+  void update_weights(F&& f) {
+    f(forward_.weights(), backward_.weights());
+    fused_kernel_.resize(0, 0);  // rebuilt on the next call
+  }
 
   /// Runs the backward direction on `worker`'s thread while the forward one runs on the
   /// caller's (nullptr, the default: one after the other). Results are identical either way.
@@ -250,10 +263,22 @@ class Bidirectional {
         bs = {backward_sequence_.data(), ub, true};
       }
       run_directions(x, mask, initial, fs, bs);
+      if constexpr (Merge::mode == MergeMode::mul) {
+        if (recording_) {  // the backward of a product needs both factors
+          recorded_forward_ = output.matrix();
+          recorded_backward_ = backward_sequence_;
+        }
+      }
       if constexpr (Merge::mode != MergeMode::none && Merge::mode != MergeMode::concat)
         detail::merge_into(Merge::mode, output.matrix(), backward_sequence_);
     } else {
       run_directions(x, mask, initial, {}, {});
+      if constexpr (Merge::mode == MergeMode::mul) {
+        if (recording_) {
+          recorded_forward_ = forward_.last_output();
+          recorded_backward_ = backward_.last_output();
+        }
+      }
       if constexpr (Merge::mode == MergeMode::none) {
         output.forward = forward_.last_output();
         output.backward = backward_.last_output();
@@ -277,7 +302,142 @@ class Bidirectional {
     }
   }
 
+  /// Runs like `call` and records what `backward` needs (both directions' steps, the input,
+  /// for `merge::mul` both directions' outputs). The record stays until the next
+  /// `forward_train`; the weights must not change before `backward`.
+  /// @throws shape_error, mask_error as `forward`.
+  template <class S, int F>
+  Result forward_train(const Sequence<S, F>& x, const Mask* mask = nullptr, const InitialState* initial = nullptr) {
+    set_recording(true);
+    try {
+      Result r = call(x, mask, initial);
+      set_recording(false);
+      return r;
+    } catch (...) {
+      set_recording(false);
+      throw;
+    }
+  }
+
+  /// The gradients of `L = sum(output * d_output) + sum(states * d_states)` after
+  /// `forward_train`. `d_output` is shaped like the output (for `merge::none` both
+  /// directions' outputs); `d_states` (null: zero) are the cotangents of the final states,
+  /// `{forward, backward}`, Keras order.
+  /// @throws error when no forward pass was recorded; shape_error for a cotangent of the
+  ///         wrong shape; config_error for an activation without a derivative in birnn.
+  train::Gradients<Scalar> backward(const Output& d, const InitialState* d_states = nullptr) {
+    if (!forward_.recorded() || !backward_.recorded())
+      throw error(detail::cat(label(), ": backward: expected a recorded forward pass (call forward_train first), "
+                              "got none"));
+    const Eigen::Index batch = forward_.recorded_batch(), time = forward_.recorded_time();
+    const Eigen::Index uf = forward_.units(), ub = backward_.units();
+    detail::SequenceSource<Scalar> fs, bs;
+    const typename Cell::Hidden* dlf = nullptr;
+    const typename BackwardCell::Hidden* dlb = nullptr;
+    // Each direction's cotangent from the merged one.
+    if constexpr (return_sequences) {
+      if constexpr (Merge::mode == MergeMode::none) {
+        check_cotangent("forward output", {batch, time, uf}, {d.forward.batch(), d.forward.time(), d.forward.features()});
+        check_cotangent("backward output", {batch, time, ub},
+                        {d.backward.batch(), d.backward.time(), d.backward.features()});
+        fs = {d.forward.data(), uf, false};
+        bs = {d.backward.data(), ub, true};
+      } else {
+        check_cotangent("output", {batch, time, units()}, {d.batch(), d.time(), d.features()});
+        if constexpr (Merge::mode == MergeMode::concat) {
+          fs = {d.data(), uf + ub, false};
+          bs = {d.data() + uf, uf + ub, true};
+        } else if constexpr (Merge::mode == MergeMode::sum) {
+          fs = {d.data(), uf, false};
+          bs = {d.data(), uf, true};
+        } else if constexpr (Merge::mode == MergeMode::ave) {
+          d_forward_ = d.matrix() * Scalar(0.5);
+          fs = {d_forward_.data(), uf, false};
+          bs = {d_forward_.data(), uf, true};
+        } else {
+          d_forward_ = d.matrix().array() * recorded_backward_.array();
+          d_backward_ = d.matrix().array() * recorded_forward_.array();
+          fs = {d_forward_.data(), uf, false};
+          bs = {d_backward_.data(), uf, true};
+        }
+      }
+    } else {
+      if constexpr (Merge::mode == MergeMode::none) {
+        check_cotangent("forward output", {batch, uf}, {d.forward.rows(), d.forward.cols()});
+        check_cotangent("backward output", {batch, ub}, {d.backward.rows(), d.backward.cols()});
+        d_last_forward_ = d.forward;
+        d_last_backward_ = d.backward;
+      } else {
+        check_cotangent("output", {batch, units()}, {d.rows(), d.cols()});
+        if constexpr (Merge::mode == MergeMode::concat) {
+          d_last_forward_ = d.leftCols(uf);
+          d_last_backward_ = d.rightCols(ub);
+        } else if constexpr (Merge::mode == MergeMode::sum) {
+          d_last_forward_ = d;
+          d_last_backward_ = d;
+        } else if constexpr (Merge::mode == MergeMode::ave) {
+          d_last_forward_ = d * Scalar(0.5);
+          d_last_backward_ = d * Scalar(0.5);
+        } else {
+          d_last_forward_ = d.array() * recorded_backward_.array();
+          d_last_backward_ = d.array() * recorded_forward_.array();
+        }
+      }
+      dlf = &d_last_forward_;
+      dlb = &d_last_backward_;
+    }
+    if (d_states) {
+      for (const auto& s : d_states->forward) check_cotangent("forward state", {batch, uf}, {s.rows(), s.cols()});
+      for (const auto& s : d_states->backward) check_cotangent("backward state", {batch, ub}, {s.rows(), s.cols()});
+    }
+    typename Cell::Weights dwf(input_size(), uf);
+    typename BackwardCell::Weights dwb(input_size(), ub);
+    typename Cell::State dif;
+    typename BackwardCell::State dib;
+    Sequence<Scalar> d_input(batch, time, input_size());
+    const auto* dsf = d_states ? &d_states->forward : nullptr;
+    const auto* dsb = d_states ? &d_states->backward : nullptr;
+    if constexpr (std::is_same_v<Cell, BackwardCell>) {
+      // The fused projection's backward: one product for the kernels of both directions, one for dX.
+      refresh_fused_weights();
+      const Eigen::Index wf = std::as_const(forward_).weights().kernel.cols();
+      const Eigen::Index ld = fused_kernel_.cols();
+      d_projected_.resize(batch * time, ld);
+      // The directions write disjoint columns of dP: with a worker they run at the same time.
+      auto forward = [&] { forward_.backward_recur(fs, dlf, dsf, d_projected_.data(), ld, dwf, dif); };
+      auto backward = [&] { backward_.backward_recur(bs, dlb, dsb, d_projected_.data() + wf, ld, dwb, dib); };
+      run_both(forward, backward);
+      fused_gradient_.noalias() = input_.transpose() * d_projected_;
+      dwf.kernel = fused_gradient_.leftCols(wf);
+      dwb.kernel = fused_gradient_.rightCols(ld - wf);
+      dwf.bias = d_projected_.leftCols(wf).colwise().sum();
+      dwb.bias = d_projected_.rightCols(ld - wf).colwise().sum();
+      d_input.matrix().noalias() = d_projected_ * fused_kernel_.transpose();
+    } else {
+      forward_.backward(fs, dlf, dsf, dwf, dif, d_input.matrix());
+      backward_.backward(bs, dlb, dsb, dwb, dib, d_input.matrix());
+    }
+    train::Gradients<Scalar> g;
+    g.inputs = std::move(d_input);
+    g.weights = dwf.get(Cell::bias_rows(forward_.config()));
+    for (auto& t : dwb.get(BackwardCell::bias_rows(backward_.config()))) g.weights.push_back(std::move(t));
+    g.initial_state.assign(dif.begin(), dif.end());
+    g.initial_state.insert(g.initial_state.end(), dib.begin(), dib.end());
+    return g;
+  }
+
  private:
+  void set_recording(bool on) noexcept {
+    recording_ = on;
+    forward_.set_recording(on);
+    backward_.set_recording(on);
+  }
+  void check_cotangent(const char* what, std::vector<Eigen::Index> expected, std::vector<Eigen::Index> got) const {
+    if (expected != got)
+      throw shape_error(detail::cat(label(), ": backward: ", what, " cotangent shape: expected ",
+                                    shape_string(expected), ", got ", shape_string(got)));
+  }
+
   std::string label() const {
     return detail::cat("birnn::Bidirectional<", Cell::keras_name, "> '", name_, "'");
   }
@@ -320,6 +480,7 @@ class Bidirectional {
       refresh_fused_weights();
       const Eigen::Index wf = std::as_const(forward_).weights().kernel.cols();
       const Eigen::Index ld = fused_kernel_.cols();
+      if (recording_) input_ = x.matrix();
       projected_.resize(batch * time, ld);
       projected_.noalias() = x.matrix() * fused_kernel_;
       projected_.rowwise() += fused_bias_;
@@ -369,6 +530,14 @@ class Bidirectional {
   Eigen::Matrix<Scalar, 1, Eigen::Dynamic> fused_bias_;
   std::array<std::uint64_t, 2> fused_versions_{};
   Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> projected_;
+  // Training: the record (input of the fused projection; both outputs for merge::mul) and
+  // the backward's buffers.
+  using Buffer = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  bool recording_ = false;
+  Buffer input_, recorded_forward_, recorded_backward_;
+  Buffer d_forward_, d_backward_, d_projected_, fused_gradient_;
+  typename Cell::Hidden d_last_forward_;
+  typename BackwardCell::Hidden d_last_backward_;
 };
 
 }  // namespace birnn

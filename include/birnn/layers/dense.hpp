@@ -10,6 +10,7 @@
 #include "birnn/errors.hpp"
 #include "birnn/sequence.hpp"
 #include "birnn/tensor.hpp"
+#include "birnn/train/activation_derivative.hpp"
 
 #include <Eigen/Core>
 
@@ -83,6 +84,31 @@ class Dense {
     Sequence<Scalar> y(x.batch(), x.time(), units());
     apply(x.matrix(), y.matrix());
     return y;
+  }
+
+  /// The backward of `forward` on rows: from its input `x`, the output `y` it gave and the
+  /// cotangent `dy` (`dL/dy`, shaped like `y`), sets `d_kernel` and `d_bias` and returns `dL/dx`.
+  /// @throws shape_error for arrays of the wrong shape; config_error for an activation
+  ///         without a derivative in birnn (silu, gelu).
+  template <class X, class Y, class DY>
+  Batch<Scalar> backward(const Eigen::MatrixBase<X>& x, const Eigen::MatrixBase<Y>& y, const Eigen::MatrixBase<DY>& dy,
+                         Kernel& d_kernel, Bias& d_bias) const {
+    train::require_differentiable(activation_, label());
+    detail::require_equal(label(), "backward: input features", input_size(), x.cols());
+    detail::require_equal(label(), "backward: output cotangent features", units(), dy.cols());
+    detail::require_equal(label(), "backward: output cotangent rows", y.rows(), dy.rows());
+    detail::require_equal(label(), "backward: input rows", y.rows(), x.rows());
+    Batch<Scalar> dz = dy;
+    detail::backprop_activation(activation_, y, dz);
+    d_kernel.noalias() = x.transpose() * dz;
+    d_bias = dz.colwise().sum();
+    return dz * kernel_.transpose();
+  }
+  /// `d_kernel` and `d_bias` as Keras-ordered tensors (`bias` left out without `use_bias`).
+  std::vector<Tensor<Scalar>> gradient_tensors(const Kernel& d_kernel, const Bias& d_bias) const {
+    std::vector<Tensor<Scalar>> w{Tensor<Scalar>::from_matrix(d_kernel)};
+    if (use_bias_) w.push_back(Tensor<Scalar>::from_vector(d_bias));
+    return w;
   }
 
  private:

@@ -75,6 +75,20 @@ class Embedding {
     return Mask(ids != 0);
   }
 
+  /// The backward of `forward(ids)`: the gradient of the table, `(input_dim, output_dim)`,
+  /// from the cotangent `dy` of the output (row i sums `dy` over every place id i was read).
+  /// @throws shape_error when `dy` is not `(batch, time, output_dim)` of `ids`.
+  Table backward(const TokenIds& ids, const Sequence<Scalar>& dy) const {
+    if (dy.batch() != ids.rows() || dy.time() != ids.cols() || dy.features() != output_dim())
+      throw shape_error(detail::cat(label(), ": backward: output cotangent shape: expected ",
+                                    shape_string({ids.rows(), ids.cols(), output_dim()}), ", got ",
+                                    shape_string({dy.batch(), dy.time(), dy.features()})));
+    Table d = Table::Zero(input_dim(), output_dim());
+    for (Eigen::Index b = 0; b < ids.rows(); ++b)
+      for (Eigen::Index t = 0; t < ids.cols(); ++t) d.row(ids(b, t)) += dy.matrix().row(b * ids.cols() + t);
+    return d;
+  }
+
  private:
   std::string label() const { return detail::cat("birnn::Embedding '", name_, "'"); }
 

@@ -12,6 +12,14 @@
 /// a `Batch` (batch, units); `state::keep` adds the final states in Keras's order (a tuple);
 /// `mask::masked` makes `forward` take a mask. `go_backwards` and the layer name are runtime
 /// `LayerOptions`. Keras's rules: see docs/keras-semantics.md.
+///
+/// Training: `forward_train` runs like `call` and records what `backward` needs; `backward`
+/// takes the cotangents of the outputs and returns `train::Gradients` (input, weights in Keras
+/// order, initial states) by backpropagation through time:
+/// ```cpp
+/// auto y = lstm.forward_train(x);                  // as forward(x), recorded
+/// birnn::train::Gradients<float> g = lstm.backward(dy);   // dy: dL/dy, shaped like y
+/// ```
 
 #include "birnn/cells/cell_traits.hpp"
 #include "birnn/detail/recurrent_core.hpp"
@@ -22,6 +30,7 @@
 #include "birnn/policies/state.hpp"
 #include "birnn/sequence.hpp"
 #include "birnn/tensor.hpp"
+#include "birnn/train/gradients.hpp"
 
 #include <Eigen/Core>
 
@@ -151,7 +160,64 @@ class Rnn {
       return output;
   }
 
+  /// Runs like `call` and records what `backward` needs (the input, per step the gates and
+  /// previous states, the mask). The record stays until the next `forward_train`; the weights
+  /// must not change before `backward`.
+  /// @throws shape_error, mask_error as `forward`.
+  template <class S, int F>
+  Result forward_train(const Sequence<S, F>& x, const Mask* mask = nullptr, const State* initial = nullptr) {
+    core_.set_recording(true);
+    try {
+      Result r = call(x, mask, initial);
+      core_.set_recording(false);
+      return r;
+    } catch (...) {
+      core_.set_recording(false);
+      throw;
+    }
+  }
+
+  /// The gradients of `L = sum(output * d_output) + sum over states of sum(state * d_states[k])`
+  /// after `forward_train`: `d_output` is shaped like the output (`(batch, time, units)` with
+  /// `sequences::all`, else `(batch, units)`); `d_states` (Keras order, each `(batch, units)`;
+  /// null: zero) are the cotangents of the final states.
+  /// @throws error when no forward pass was recorded; shape_error for a cotangent of the
+  ///         wrong shape; config_error for an activation without a derivative in birnn.
+  train::Gradients<Scalar> backward(const Output& d_output, const State* d_states = nullptr) {
+    if (!core_.recorded())
+      throw error(detail::cat(core_.label(), ": backward: expected a recorded forward pass (call forward_train "
+                              "first), got none"));
+    const Eigen::Index batch = core_.recorded_batch(), time = core_.recorded_time(), u = units();
+    detail::SequenceSource<Scalar> dy;
+    const Hidden* d_last = nullptr;
+    if constexpr (return_sequences) {
+      check_cotangent("output", {batch, time, u}, {d_output.batch(), d_output.time(), d_output.features()});
+      dy = {d_output.data(), u, false};
+    } else {
+      check_cotangent("output", {batch, u}, {d_output.rows(), d_output.cols()});
+      d_last = &d_output;
+    }
+    if (d_states)
+      for (std::size_t k = 0; k < d_states->size(); ++k)
+        check_cotangent("state", {batch, u}, {(*d_states)[k].rows(), (*d_states)[k].cols()});
+    typename Cell::Weights d_weights(input_size(), u);
+    State d_initial;
+    Sequence<Scalar> d_input(batch, time, input_size());
+    core_.backward(dy, d_last, d_states, d_weights, d_initial, d_input.matrix());
+    train::Gradients<Scalar> g;
+    g.inputs = std::move(d_input);
+    g.weights = d_weights.get(Cell::bias_rows(config()));
+    g.initial_state.assign(d_initial.begin(), d_initial.end());
+    return g;
+  }
+
  private:
+  void check_cotangent(const char* what, std::vector<Eigen::Index> expected, std::vector<Eigen::Index> got) const {
+    if (expected != got)
+      throw shape_error(detail::cat(core_.label(), ": backward: ", what, " cotangent shape: expected ",
+                                    shape_string(expected), ", got ", shape_string(got)));
+  }
+
   template <class S, int F>
   static constexpr void check_input() {
     static_assert(std::is_same_v<S, Scalar>,

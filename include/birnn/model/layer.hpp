@@ -3,6 +3,11 @@
 /// `Layer`: the runtime interface of a layer in a `Model` (Keras's `Layer`), and the
 /// wrappers that put birnn's compile-time layers behind it. A runtime layer is a thin
 /// adapter: the maths is the templates'.
+///
+/// Training: `call_train` runs like `call` and records what `backward` needs; `backward`
+/// takes the cotangents of the layer's outputs and returns `LayerGradients` (the input's,
+/// the weights' in Keras order, the initial states'). `Model::forward_train` and
+/// `Model::backward` chain them.
 
 #include "birnn/errors.hpp"
 #include "birnn/layers/dense.hpp"
@@ -15,10 +20,19 @@
 #include <Eigen/Core>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace birnn {
+
+/// What a runtime layer's backward pass returns.
+template <class Scalar>
+struct LayerGradients {
+  std::optional<Value<Scalar>> input;        ///< `dL/d input`; none when the layer read token ids
+  std::vector<Tensor<Scalar>> weights;       ///< `dL/dw`, Keras `get_weights()` order and shapes
+  std::vector<Batch<Scalar>> initial_state;  ///< `dL/d initial state` (recurrent layers), Keras order
+};
 
 /// A layer of a runtime `Model`.
 template <class Scalar>
@@ -44,6 +58,24 @@ class Layer {
   virtual bool reads_ids() const { return false; }
   /// Lets a layer with independent parts (Bidirectional) run one of them on `worker`.
   virtual void set_worker(Worker* worker) { (void)worker; }
+  /// Runs like `call` and records what `backward` needs; the record stays until the next
+  /// `call_train`, and the weights must not change before `backward`.
+  /// @throws config_error for a layer without a backward pass; else as `call`.
+  virtual Flow<Scalar> call_train(const Flow<Scalar>& in, const std::vector<Batch<Scalar>>* initial_state) {
+    (void)in;
+    (void)initial_state;
+    throw config_error(detail::cat("birnn::", class_name(), " '", name(), "': training: expected a layer with a "
+                                   "backward pass, got one without"));
+  }
+  /// The gradients of `L = sum over outputs k of sum(output_k * cotangents[k])` after
+  /// `call_train`: one cotangent per output in Keras's order, each shaped like its output;
+  /// trailing ones may be left out (zero).
+  /// @throws error when no pass was recorded; shape_error for a cotangent of the wrong shape.
+  virtual LayerGradients<Scalar> backward(const std::vector<Value<Scalar>>& cotangents) {
+    (void)cotangents;
+    throw config_error(detail::cat("birnn::", class_name(), " '", name(), "': backward: expected a layer with a "
+                                   "backward pass, got one without"));
+  }
 };
 
 namespace detail {
@@ -53,6 +85,24 @@ template <class Scalar>
 const Value<Scalar>& single_input(const std::string& layer, const Flow<Scalar>& in) {
   if (in.values.empty()) throw shape_error(cat(layer, ": expected an input value, got none"));
   return in.values.front();
+}
+
+/// The first cotangent of a backward pass, checked against the recorded output's shape.
+template <class Scalar>
+const Value<Scalar>& first_cotangent(const std::string& layer, const std::vector<Value<Scalar>>& cotangents,
+                                     const std::vector<Eigen::Index>& expected_shape) {
+  if (cotangents.empty()) throw shape_error(cat(layer, ": backward: expected an output cotangent, got none"));
+  const auto got = cotangents.front().shape();
+  if (got != expected_shape)
+    throw shape_error(cat(layer, ": backward: output cotangent shape: expected ", shape_string(expected_shape),
+                          ", got ", shape_string(got)));
+  return cotangents.front();
+}
+
+/// Throws unless a pass was recorded.
+inline void require_recorded(bool recorded, const std::string& layer) {
+  if (!recorded)
+    throw error(cat(layer, ": backward: expected a recorded forward pass (call call_train first), got none"));
 }
 
 }  // namespace detail
@@ -81,10 +131,25 @@ class EmbeddingLayer final : public Layer<Scalar> {
     out.mask = layer_.compute_mask(*in.ids);
     return out;
   }
+  Flow<Scalar> call_train(const Flow<Scalar>& in, const std::vector<Batch<Scalar>>* initial_state) override {
+    Flow<Scalar> out = call(in, initial_state);
+    recorded_ids_ = *in.ids;
+    return out;
+  }
+  LayerGradients<Scalar> backward(const std::vector<Value<Scalar>>& cotangents) override {
+    const std::string label = detail::cat("birnn::Embedding '", name(), "'");
+    detail::require_recorded(recorded_ids_.has_value(), label);
+    const auto& d = detail::first_cotangent(label, cotangents,
+                                            {recorded_ids_->rows(), recorded_ids_->cols(), layer_.output_dim()});
+    LayerGradients<Scalar> g;
+    g.weights.push_back(Tensor<Scalar>::from_matrix(layer_.backward(*recorded_ids_, d.sequence)));
+    return g;
+  }
   Embedding<Scalar>& layer() noexcept { return layer_; }
 
  private:
   Embedding<Scalar> layer_;
+  std::optional<TokenIds> recorded_ids_;
 };
 
 /// `Masking` in a runtime model.
@@ -110,9 +175,32 @@ class MaskingLayer final : public Layer<Scalar> {
     out.values.push_back(Value<Scalar>::of(layer_.forward(v.sequence)));
     return out;
   }
+  Flow<Scalar> call_train(const Flow<Scalar>& in, const std::vector<Batch<Scalar>>* initial_state) override {
+    Flow<Scalar> out = call(in, initial_state);
+    recorded_mask_ = out.mask;
+    return out;
+  }
+  // The output is the input times 0 or 1 per step: the gradient passes where the step is kept.
+  LayerGradients<Scalar> backward(const std::vector<Value<Scalar>>& cotangents) override {
+    const std::string label = detail::cat("birnn::Masking '", name(), "'");
+    detail::require_recorded(recorded_mask_.has_value(), label);
+    const Mask& m = *recorded_mask_;
+    const auto& d = cotangents.empty() ? Value<Scalar>() : cotangents.front();
+    if (d.rank != 3 || d.sequence.batch() != m.rows() || d.sequence.time() != m.cols())
+      throw shape_error(detail::cat(label, ": backward: output cotangent shape: expected (", m.rows(), ", ",
+                                    m.cols(), ", features), got ", shape_string(d.shape())));
+    Sequence<Scalar> dx = d.sequence;
+    for (Eigen::Index b = 0; b < m.rows(); ++b)
+      for (Eigen::Index t = 0; t < m.cols(); ++t)
+        if (!m(b, t)) dx.matrix().row(b * m.cols() + t).setZero();
+    LayerGradients<Scalar> g;
+    g.input = Value<Scalar>::of(std::move(dx));
+    return g;
+  }
 
  private:
   Masking<Scalar> layer_;
+  std::optional<Mask> recorded_mask_;
 };
 
 /// `Dense` in a runtime model: every time step of a sequence; the mask passes on.
@@ -144,9 +232,34 @@ class DenseLayer final : public Layer<Scalar> {
       out.values.push_back(Value<Scalar>::of(layer_.forward(v.matrix)));
     return out;
   }
+  Flow<Scalar> call_train(const Flow<Scalar>& in, const std::vector<Batch<Scalar>>* initial_state) override {
+    Flow<Scalar> out = call(in, initial_state);
+    recorded_input_ = in.values.front();
+    recorded_output_ = out.values.front();
+    return out;
+  }
+  LayerGradients<Scalar> backward(const std::vector<Value<Scalar>>& cotangents) override {
+    const std::string label = detail::cat("birnn::Dense '", name(), "'");
+    detail::require_recorded(recorded_output_.has_value(), label);
+    const Value<Scalar>& x = *recorded_input_;
+    const Value<Scalar>& y = *recorded_output_;
+    const auto& d = detail::first_cotangent(label, cotangents, y.shape());
+    typename Dense<Scalar>::Kernel dk;
+    typename Dense<Scalar>::Bias db;
+    LayerGradients<Scalar> g;
+    if (y.rank == 3) {
+      Batch<Scalar> dx = layer_.backward(x.sequence.matrix(), y.sequence.matrix(), d.sequence.matrix(), dk, db);
+      g.input = Value<Scalar>::of(Sequence<Scalar>(x.sequence.batch(), x.sequence.time(), std::move(dx)));
+    } else {
+      g.input = Value<Scalar>::of(layer_.backward(x.matrix, y.matrix, d.matrix, dk, db));
+    }
+    g.weights = layer_.gradient_tensors(dk, db);
+    return g;
+  }
 
  private:
   Dense<Scalar> layer_;
+  std::optional<Value<Scalar>> recorded_input_, recorded_output_;
 };
 
 }  // namespace birnn

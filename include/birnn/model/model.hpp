@@ -5,10 +5,19 @@
 /// (`mask_zero`) and `Masking` make a mask, recurrent layers returning sequences and `Dense`
 /// pass it on, the others drop it. `summary()` prints the layers, output shapes and parameter
 /// counts in the style of Keras's.
+///
+/// Training: `forward_train` runs like `predict` and has every layer record what its backward
+/// pass needs; `backward(cotangents)` then returns `train::Gradients`: the input's gradient,
+/// every weight's in `get_weights()` order, and the initial states' of the first recurrent layer.
+/// ```cpp
+/// auto y = model.forward_train(x);                       // as predict(x)
+/// auto g = model.backward({birnn::Value<float>::of(dy)});   // dL/dy, one per output
+/// ```
 
 #include "birnn/errors.hpp"
 #include "birnn/model/layer.hpp"
 #include "birnn/model/value.hpp"
+#include "birnn/train/gradients.hpp"
 
 #include <Eigen/Core>
 
@@ -104,7 +113,7 @@ class Model {
     if (!layers_.empty() && layers_.front()->reads_ids())
       throw shape_error(detail::cat("birnn::Model '", name_, "': the first layer '", layers_.front()->name(),
                                     "' reads token ids; expected token ids, got values"));
-    return run(in, initial_state);
+    return run(in, initial_state, false);
   }
   /// Runs a model that starts with `Embedding` on token ids `(batch, time)`.
   std::vector<Value<Scalar>> predict(const TokenIds& ids, const std::vector<Batch<Scalar>>* initial_state = nullptr) {
@@ -113,7 +122,60 @@ class Model {
     if (!layers_.empty() && !layers_.front()->reads_ids())
       throw shape_error(detail::cat("birnn::Model '", name_, "': token ids need an Embedding first layer; the first "
                                     "layer '", layers_.front()->name(), "' reads values"));
-    return run(in, initial_state);
+    return run(in, initial_state, false);
+  }
+
+  /// Runs like `predict` and records, in every layer, what `backward` needs.
+  /// @throws as `predict`; config_error for a layer without a backward pass.
+  std::vector<Value<Scalar>> forward_train(const Sequence<Scalar>& x, const std::optional<Mask>& mask = std::nullopt,
+                                           const std::vector<Batch<Scalar>>* initial_state = nullptr) {
+    Flow<Scalar> in;
+    in.values.push_back(Value<Scalar>::of(x));
+    in.mask = mask;
+    if (!layers_.empty() && layers_.front()->reads_ids())
+      throw shape_error(detail::cat("birnn::Model '", name_, "': the first layer '", layers_.front()->name(),
+                                    "' reads token ids; expected token ids, got values"));
+    return run(in, initial_state, true);
+  }
+  /// `forward_train` for a model that starts with `Embedding`, on token ids `(batch, time)`.
+  std::vector<Value<Scalar>> forward_train(const TokenIds& ids, const std::vector<Batch<Scalar>>* initial_state = nullptr) {
+    Flow<Scalar> in;
+    in.ids = ids;
+    if (!layers_.empty() && !layers_.front()->reads_ids())
+      throw shape_error(detail::cat("birnn::Model '", name_, "': token ids need an Embedding first layer; the first "
+                                    "layer '", layers_.front()->name(), "' reads values"));
+    return run(in, initial_state, true);
+  }
+
+  /// The gradients of `L = sum over outputs k of sum(output_k * cotangents[k])` after
+  /// `forward_train`, by backpropagation through every layer: `cotangents` holds one value
+  /// per output of the last layer (Keras's order, each shaped like its output).
+  /// `inputs` is empty for token ids; `initial_state` is the first recurrent layer's.
+  /// @throws error when no pass was recorded; shape_error for a wrong cotangent count or shape.
+  train::Gradients<Scalar> backward(const std::vector<Value<Scalar>>& cotangents) {
+    if (!trained_)
+      throw error(detail::cat("birnn::Model '", name_, "': backward: expected a recorded forward pass (call "
+                              "forward_train first), got none"));
+    if (cotangents.size() != outputs_.back())
+      throw shape_error(detail::cat("birnn::Model '", name_, "': backward: cotangent count: expected ", outputs_.back(),
+                                    " (one per output), got ", cotangents.size()));
+    train::Gradients<Scalar> g;
+    std::vector<std::vector<Tensor<Scalar>>> weights(layers_.size());
+    std::vector<Value<Scalar>> d = cotangents;
+    for (std::size_t i = layers_.size(); i-- > 0;) {
+      auto lg = layers_[i]->backward(d);
+      weights[i] = std::move(lg.weights);
+      if (i == state_layer_) g.initial_state = std::move(lg.initial_state);
+      if (i > 0) {
+        d.clear();
+        d.push_back(std::move(*lg.input));
+      } else if (lg.input && lg.input->rank == 3) {
+        g.inputs = std::move(lg.input->sequence);
+      }
+    }
+    for (auto& w : weights)
+      for (auto& t : w) g.weights.push_back(std::move(t));
+    return g;
   }
 
   /// Keras-style summary: one row per layer (name and class, output shape, parameters), totals.
@@ -148,16 +210,21 @@ class Model {
     return s;
   }
 
-  std::vector<Value<Scalar>> run(Flow<Scalar>& flow, const std::vector<Batch<Scalar>>* initial_state) {
+  std::vector<Value<Scalar>> run(Flow<Scalar>& flow, const std::vector<Batch<Scalar>>* initial_state,
+                                 bool train = false) {
     if (layers_.empty()) throw config_error(detail::cat("birnn::Model '", name_, "': the model has no layers"));
-    bool state_used = initial_state == nullptr;
-    for (auto& l : layers_) {
+    trained_ = false;
+    state_layer_ = layers_.size();
+    for (std::size_t i = 0; i < layers_.size(); ++i) {
+      auto& l = layers_[i];
       const bool recurrent = l->class_name() == "Bidirectional" || l->class_name() == "LSTM" ||
                              l->class_name() == "GRU" || l->class_name() == "SimpleRNN";
-      const auto* init = !state_used && recurrent ? initial_state : nullptr;
-      if (init) state_used = true;
-      flow = l->call(flow, init);
+      const bool first_recurrent = recurrent && state_layer_ == layers_.size();
+      if (first_recurrent) state_layer_ = i;
+      const auto* init = first_recurrent ? initial_state : nullptr;
+      flow = train ? l->call_train(flow, init) : l->call(flow, init);
     }
+    trained_ = train;
     return std::move(flow.values);
   }
 
@@ -166,6 +233,8 @@ class Model {
   std::vector<std::unique_ptr<Layer<Scalar>>> layers_;
   std::vector<Shape> shapes_;       // each layer's (first) output shape
   std::vector<std::size_t> outputs_;  // each layer's number of outputs
+  bool trained_ = false;                  // the last run was forward_train
+  std::size_t state_layer_ = 0;           // the first recurrent layer (takes the initial state)
 };
 
 }  // namespace birnn

@@ -82,6 +82,43 @@ class RecurrentLayer final : public Layer<typename Cell::Scalar> {
     return out;
   }
   Flow<Scalar> call(const Flow<Scalar>& in, const std::vector<Batch<Scalar>>* initial_state) override {
+    return run(in, initial_state, false);
+  }
+  Flow<Scalar> call_train(const Flow<Scalar>& in, const std::vector<Batch<Scalar>>* initial_state) override {
+    return run(in, initial_state, true);
+  }
+  LayerGradients<Scalar> backward(const std::vector<Value<Scalar>>& cotangents) override {
+    const auto label = detail::recurrent_label(Cell::keras_name, name());
+    LayerGradients<Scalar> g;
+    std::visit(
+        [&](auto& r) {
+          using R = std::decay_t<decltype(r)>;
+          const auto& core = r.core();
+          detail::require_recorded(core.recorded(), label);
+          const Eigen::Index batch = core.recorded_batch(), time = core.recorded_time(), u = units();
+          std::vector<Eigen::Index> shape{batch, u};
+          if constexpr (R::return_sequences) shape = {batch, time, u};
+          const auto& d = detail::first_cotangent(label, cotangents, shape);
+          typename Cell::State ds;
+          const bool has_states = cotangents.size() > 1;
+          if (has_states)
+            for (std::size_t k = 0; k < ds.size(); ++k)
+              ds[k] = k + 1 < cotangents.size() ? cotangents[k + 1].matrix : Batch<Scalar>(Batch<Scalar>::Zero(batch, u));
+          train::Gradients<Scalar> t;
+          if constexpr (R::return_sequences)
+            t = r.backward(d.sequence, has_states ? &ds : nullptr);
+          else
+            t = r.backward(d.matrix, has_states ? &ds : nullptr);
+          g.input = Value<Scalar>::of(std::move(t.inputs));
+          g.weights = std::move(t.weights);
+          g.initial_state = std::move(t.initial_state);
+        },
+        rnn_);
+    return g;
+  }
+
+ private:
+  Flow<Scalar> run(const Flow<Scalar>& in, const std::vector<Batch<Scalar>>* initial_state, bool train) {
     const auto label = detail::recurrent_label(Cell::keras_name, name());
     const auto& v = detail::single_input(label, in);
     if (v.rank != 3) throw shape_error(detail::cat(label, ": input rank: expected 3, got ", v.rank));
@@ -94,7 +131,9 @@ class RecurrentLayer final : public Layer<typename Cell::Scalar> {
     Flow<Scalar> out;
     std::visit(
         [&](auto& r) {
-          auto result = r.call(v.sequence, in.mask ? &*in.mask : nullptr, initial_state ? &init : nullptr);
+          const Mask* m = in.mask ? &*in.mask : nullptr;
+          auto result = train ? r.forward_train(v.sequence, m, initial_state ? &init : nullptr)
+                              : r.call(v.sequence, m, initial_state ? &init : nullptr);
           out.values.push_back(Value<Scalar>::of(std::move(std::get<0>(result))));
           if (return_state_) detail::append_values<1, 1 + Cell::state_count>(result, out.values);
         },
@@ -103,7 +142,6 @@ class RecurrentLayer final : public Layer<typename Cell::Scalar> {
     return out;
   }
 
- private:
   using AllSteps = Rnn<Cell, sequences::all, state::keep, mask::masked>;
   using LastStep = Rnn<Cell, sequences::last, state::keep, mask::masked>;
 
@@ -191,6 +229,88 @@ class BidirectionalLayer final : public Layer<typename Cell::Scalar> {
     return out;
   }
   Flow<Scalar> call(const Flow<Scalar>& in, const std::vector<Batch<Scalar>>* initial_state) override {
+    return run(in, initial_state, false);
+  }
+  Flow<Scalar> call_train(const Flow<Scalar>& in, const std::vector<Batch<Scalar>>* initial_state) override {
+    return run(in, initial_state, true);
+  }
+  /// Splits the merged cotangent into the two directions' (concat: columns; sum: both;
+  /// ave: halves; mul: times the other direction's recorded output), then the template's backward.
+  LayerGradients<Scalar> backward(const std::vector<Value<Scalar>>& cotangents) override {
+    LayerGradients<Scalar> g;
+    std::visit(
+        [&](auto& b) {
+          using Bi = std::decay_t<decltype(b)>;
+          detail::require_recorded(b.forward_layer().recorded() && b.backward_layer().recorded(), label());
+          const Eigen::Index batch = b.forward_layer().recorded_batch(), time = b.forward_layer().recorded_time();
+          const Eigen::Index uf = forward_units(), ub = backward_units();
+          const Eigen::Index merged = merge_ == MergeMode::concat ? uf + ub : uf;
+          auto shape = [&](Eigen::Index u) {
+            return Bi::return_sequences ? std::vector<Eigen::Index>{batch, time, u} : std::vector<Eigen::Index>{batch, u};
+          };
+          auto rows = [](const Value<Scalar>& v) -> const Batch<Scalar>& {
+            return v.rank == 3 ? v.sequence.matrix() : v.matrix;
+          };
+          Batch<Scalar> df, db;
+          std::size_t next = 1;
+          if (merge_ == MergeMode::none) {
+            df = rows(detail::first_cotangent(label(), cotangents, shape(uf)));
+            const std::vector<Value<Scalar>> rest(cotangents.begin() + (cotangents.size() > 1 ? 1 : 0), cotangents.end());
+            if (cotangents.size() > 1) {
+              db = rows(detail::first_cotangent(label(), rest, shape(ub)));
+            } else {
+              db = Batch<Scalar>::Zero(df.rows(), ub);
+            }
+            next = 2;
+          } else {
+            const Batch<Scalar>& d = rows(detail::first_cotangent(label(), cotangents, shape(merged)));
+            switch (merge_) {
+              case MergeMode::concat:
+                df = d.leftCols(uf);
+                db = d.rightCols(ub);
+                break;
+              case MergeMode::sum:
+                df = d;
+                db = d;
+                break;
+              case MergeMode::ave:
+                df = d * Scalar(0.5);
+                db = df;
+                break;
+              default:  // mul
+                df = d.cwiseProduct(recorded_backward_);
+                db = d.cwiseProduct(recorded_forward_);
+                break;
+            }
+          }
+          typename Bi::Output d_out;
+          if constexpr (Bi::return_sequences) {
+            d_out.forward = Sequence<Scalar>(batch, time, std::move(df));
+            d_out.backward = Sequence<Scalar>(batch, time, std::move(db));
+          } else {
+            d_out.forward = std::move(df);
+            d_out.backward = std::move(db);
+          }
+          typename Bi::InitialState ds;
+          const bool has_states = cotangents.size() > next;
+          if (has_states) {
+            auto state = [&](std::size_t k, Eigen::Index u) {
+              return next + k < cotangents.size() ? cotangents[next + k].matrix : Batch<Scalar>(Batch<Scalar>::Zero(batch, u));
+            };
+            for (std::size_t k = 0; k < ds.forward.size(); ++k) ds.forward[k] = state(k, uf);
+            for (std::size_t k = 0; k < ds.backward.size(); ++k) ds.backward[k] = state(ds.forward.size() + k, ub);
+          }
+          auto t = b.backward(d_out, has_states ? &ds : nullptr);
+          g.input = Value<Scalar>::of(std::move(t.inputs));
+          g.weights = std::move(t.weights);
+          g.initial_state = std::move(t.initial_state);
+        },
+        bi_);
+    return g;
+  }
+
+ private:
+  Flow<Scalar> run(const Flow<Scalar>& in, const std::vector<Batch<Scalar>>* initial_state, bool train) {
     const auto& v = detail::single_input(label(), in);
     if (v.rank != 3) throw shape_error(detail::cat(label(), ": input rank: expected 3, got ", v.rank));
     Flow<Scalar> out;
@@ -206,7 +326,13 @@ class BidirectionalLayer final : public Layer<typename Cell::Scalar> {
             init.forward = detail::state_from_list<Cell>(*initial_state, 0);
             init.backward = detail::state_from_list<BackwardCell>(*initial_state, Cell::state_count);
           }
-          auto result = b.call(v.sequence, in.mask ? &*in.mask : nullptr, initial_state ? &init : nullptr);
+          const Mask* m = in.mask ? &*in.mask : nullptr;
+          auto result = train ? b.forward_train(v.sequence, m, initial_state ? &init : nullptr)
+                              : b.call(v.sequence, m, initial_state ? &init : nullptr);
+          if (train && merge_ == MergeMode::mul) {  // the backward of a product needs both factors
+            recorded_forward_ = rows_of(std::get<0>(result));
+            recorded_backward_ = rows_of(std::get<1>(result));
+          }
           merge_into_values(std::get<0>(result), std::get<1>(result), out.values);
           if (return_state_)
             detail::append_values<2, 2 + Cell::state_count + BackwardCell::state_count>(result, out.values);
@@ -216,7 +342,9 @@ class BidirectionalLayer final : public Layer<typename Cell::Scalar> {
     return out;
   }
 
- private:
+  static const Batch<Scalar>& rows_of(const Sequence<Scalar>& s) { return s.matrix(); }
+  static const Batch<Scalar>& rows_of(const Batch<Scalar>& m) { return m; }
+
   using AllSteps = Bidirectional<Cell, merge::none, sequences::all, state::keep, mask::masked, BackwardCell>;
   using LastStep = Bidirectional<Cell, merge::none, sequences::last, state::keep, mask::masked, BackwardCell>;
 
@@ -279,6 +407,7 @@ class BidirectionalLayer final : public Layer<typename Cell::Scalar> {
   MergeMode merge_;
   bool return_state_;
   std::variant<AllSteps, LastStep> bi_;
+  Batch<Scalar> recorded_forward_, recorded_backward_;  // the directions' outputs (merge mul, training)
 };
 
 }  // namespace birnn
