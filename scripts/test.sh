@@ -71,6 +71,7 @@ cmake -S . -B build/ci-asan \
     -DBIRNN_SANITIZE=ON \
     -DBIRNN_BUILD_TESTS=ON \
     -DBIRNN_BUILD_BENCHMARKS=OFF \
+    -DBIRNN_BUILD_PACKAGING_TESTS=OFF \
     -DBIRNN_BUILD_EXAMPLES=ON
 # The build runs the unit-test binary (gtest test discovery), hence the exports above.
 step="building build/ci-asan"

@@ -1,0 +1,403 @@
+// Embedding, Masking and Dense, and the runtime Model (Keras's Sequential): output shapes,
+// parameter counts and summary as Keras gives them, the mask travelling through the stack,
+// and the golden model cases through the Keras config reader. Expected numbers come from
+// Keras's formulas, from the definitions of the layers, or from the golden case files.
+
+#include "../conformance/case.hpp"
+
+#include <birnn/birnn.hpp>
+#include <birnn/io/keras_model.hpp>
+#include <birnn/layers/dense.hpp>
+#include <birnn/layers/embedding.hpp>
+#include <birnn/layers/masking.hpp>
+#include <birnn/model/layer.hpp>
+#include <birnn/model/model.hpp>
+#include <birnn/model/recurrent_layer.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+using ::testing::HasSubstr;
+using birnn::Shape;
+using Seq = birnn::Sequence<float>;
+
+birnn::LayerOptions named(std::string name, bool go_backwards = false) {
+  birnn::LayerOptions o;
+  o.name = std::move(name);
+  o.go_backwards = go_backwards;
+  return o;
+}
+
+birnn::LSTM<float>::Config lstm(Eigen::Index units) {
+  birnn::LSTM<float>::Config c;
+  c.units = units;
+  return c;
+}
+
+/// Weights of the shapes `specs` lists, small distinct values.
+std::vector<birnn::Tensor<float>> some_weights(const std::vector<birnn::WeightSpec>& specs, float scale = 0.05f) {
+  std::vector<birnn::Tensor<float>> w;
+  int k = 0;
+  for (const auto& s : specs) {
+    birnn::Tensor<float> t(s.shape, {});
+    for (Eigen::Index i = 0; i < t.size(); ++i) t.values.push_back(scale * static_cast<float>((k++ * 7) % 13 - 6));
+    w.push_back(std::move(t));
+  }
+  return w;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Embedding
+// ---------------------------------------------------------------------------------------------
+
+TEST(Embedding, LooksUpTheRowOfEveryTokenId) {
+  birnn::Embedding<float> embedding(10, 3);
+  std::vector<float> table;
+  for (int r = 0; r < 10; ++r)
+    for (int c = 0; c < 3; ++c) table.push_back(static_cast<float>(10 * r + c));
+  embedding.set_weights({birnn::Tensor<float>({10, 3}, table)});
+  birnn::TokenIds ids(2, 3);
+  ids << 1, 0, 9,  //
+      3, 3, 2;
+
+  const Seq y = embedding.forward(ids);
+
+  ASSERT_EQ(y.batch(), 2);
+  ASSERT_EQ(y.time(), 3);
+  ASSERT_EQ(y.features(), 3);
+  for (Eigen::Index b = 0; b < 2; ++b)
+    for (Eigen::Index t = 0; t < 3; ++t)
+      for (Eigen::Index c = 0; c < 3; ++c)
+        EXPECT_EQ(y(b, t, c), static_cast<float>(10 * ids(b, t) + c)) << "(" << b << ", " << t << ", " << c << ")";
+}
+
+TEST(Embedding, MaskZeroMasksThePaddingIdZero) {
+  birnn::TokenIds ids(2, 4);
+  ids << 5, 2, 0, 0,  //
+      0, 7, 0, 1;
+  const auto mask = birnn::Embedding<float>(10, 3, true).compute_mask(ids);
+  ASSERT_TRUE(mask.has_value());
+  birnn::Mask expected(2, 4);
+  expected << true, true, false, false,  //
+      false, true, false, true;
+  EXPECT_TRUE((*mask == expected).all()) << *mask;
+  EXPECT_FALSE(birnn::Embedding<float>(10, 3, false).compute_mask(ids).has_value());
+}
+
+TEST(Embedding, CountsInputDimTimesOutputDimParameters) {
+  birnn::Embedding<float> embedding(10000, 32);
+  EXPECT_EQ(embedding.count_params(), 320000);
+  ASSERT_EQ(embedding.get_weights().size(), 1u);
+  EXPECT_EQ(embedding.get_weights()[0].shape, (std::vector<Eigen::Index>{10000, 32}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Masking
+// ---------------------------------------------------------------------------------------------
+
+TEST(Masking, MasksTheStepsWhoseEveryFeatureEqualsTheMaskValue) {
+  Seq x(1, 4, 3);
+  x.matrix() << 0, 0, 0,  //
+      0, 1, 0,            //
+      0, 0, 0,            //
+      2, 2, 2;
+  const birnn::Mask m = birnn::Masking<float>().compute_mask(x);
+  birnn::Mask expected(1, 4);
+  expected << false, true, false, true;
+  EXPECT_TRUE((m == expected).all()) << m;
+}
+
+TEST(Masking, ComparesWithAnyMaskValue) {
+  Seq x(1, 3, 3);
+  x.matrix() << -1, -1, -1,  //
+      -1, 0, -1,             //
+      0, 0, 0;
+  const birnn::Masking<float> masking(-1.0f);
+  const birnn::Mask m = masking.compute_mask(x);
+  birnn::Mask expected(1, 3);
+  expected << false, true, true;
+  EXPECT_TRUE((m == expected).all()) << m;
+  EXPECT_EQ(masking.count_params(), 0);
+}
+
+TEST(Masking, ZeroesTheMaskedStepsAndKeepsTheOthers) {
+  Seq x(2, 2, 2);
+  x.matrix() << 5, 5,  //
+      5, 1,            //
+      3, 4,            //
+      5, 5;
+  const Seq y = birnn::Masking<float>(5.0f).forward(x);
+  Seq expected(2, 2, 2);
+  expected.matrix() << 0, 0,  //
+      5, 1,                   //
+      3, 4,                   //
+      0, 0;
+  EXPECT_EQ(y.matrix(), expected.matrix());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dense
+// ---------------------------------------------------------------------------------------------
+
+/// activation(x W + b) of one row, written out.
+std::vector<double> dense_row(const std::vector<double>& x, const birnn::Dense<double>& d, double (*act)(double)) {
+  std::vector<double> y;
+  for (Eigen::Index c = 0; c < d.units(); ++c) {
+    double s = d.use_bias() ? d.bias()(c) : 0.0;
+    for (Eigen::Index k = 0; k < d.input_size(); ++k) s += x[static_cast<std::size_t>(k)] * d.kernel()(k, c);
+    y.push_back(act(s));
+  }
+  return y;
+}
+
+birnn::Dense<double> dense_with_weights(birnn::Activation a, bool use_bias = true) {
+  birnn::Dense<double> d(3, 2, a, use_bias);
+  d.kernel() << 0.5, -1.0,  //
+      0.25, 2.0,            //
+      -0.75, 0.1;
+  if (use_bias) d.bias() << 0.2, -0.3;
+  return d;
+}
+
+TEST(Dense, AppliesTheActivationToXTimesKernelPlusBias) {
+  const auto d = dense_with_weights(birnn::Activation::relu);
+  birnn::Batch<double> x(2, 3);
+  x << 1, 2, 3,  //
+      -1, 0.5, -2;
+  const auto y = d.forward(x);
+  ASSERT_EQ(y.rows(), 2);
+  ASSERT_EQ(y.cols(), 2);
+  for (Eigen::Index r = 0; r < 2; ++r) {
+    const auto e = dense_row({x(r, 0), x(r, 1), x(r, 2)}, d, [](double s) { return s > 0 ? s : 0.0; });
+    EXPECT_NEAR(y(r, 0), e[0], 1e-15);
+    EXPECT_NEAR(y(r, 1), e[1], 1e-15);
+  }
+}
+
+TEST(Dense, ActsOnEveryTimeStepOfASequence) {
+  const auto d = dense_with_weights(birnn::Activation::tanh);
+  birnn::Sequence<double> x(2, 3, 3);
+  for (Eigen::Index i = 0; i < x.matrix().size(); ++i) x.data()[i] = 0.1 * static_cast<double>(i % 5) - 0.2;
+  const auto y = d.forward(x);
+  ASSERT_EQ(y.batch(), 2);
+  ASSERT_EQ(y.time(), 3);
+  ASSERT_EQ(y.features(), 2);
+  for (Eigen::Index b = 0; b < 2; ++b)
+    for (Eigen::Index t = 0; t < 3; ++t) {
+      const auto e = dense_row({x(b, t, 0), x(b, t, 1), x(b, t, 2)}, d, [](double s) { return std::tanh(s); });
+      EXPECT_NEAR(y(b, t, 0), e[0], 1e-12) << "step " << t << " of sequence " << b;
+      EXPECT_NEAR(y(b, t, 1), e[1], 1e-12) << "step " << t << " of sequence " << b;
+    }
+}
+
+TEST(Dense, WithoutBiasHasOnlyAKernel) {
+  const auto d = dense_with_weights(birnn::Activation::linear, false);
+  EXPECT_EQ(d.count_params(), 3 * 2);
+  EXPECT_EQ(d.get_weights().size(), 1u);
+  birnn::Batch<double> x(1, 3);
+  x << 1, 1, 1;
+  const auto y = d.forward(x);
+  EXPECT_NEAR(y(0, 0), 0.5 + 0.25 - 0.75, 1e-15);
+  EXPECT_NEAR(y(0, 1), -1.0 + 2.0 + 0.1, 1e-15);
+}
+
+TEST(Dense, CountsKernelAndBiasParameters) {
+  EXPECT_EQ(birnn::Dense<float>(32, 1).count_params(), 33);
+  EXPECT_EQ(birnn::Dense<float>(64, 10).count_params(), 650);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------------
+
+/// Embedding(10000, 32) on 100 token ids, Bidirectional(LSTM(32), return_sequences),
+/// Bidirectional(LSTM(16)), Dense(1, sigmoid): the tutorial's stacked BiLSTM.
+birnn::Model<float> stacked_bilstm() {
+  birnn::Model<float> model({100});
+  model.emplace<birnn::EmbeddingLayer<float>>(birnn::Embedding<float>(10000, 32));
+  model.emplace<birnn::BidirectionalLayer<birnn::LSTM<float>>>(32, lstm(32), named("forward_lstm"), lstm(32),
+                                                                named("backward_lstm", true), birnn::MergeMode::concat,
+                                                                true, false, "bidirectional");
+  model.emplace<birnn::BidirectionalLayer<birnn::LSTM<float>>>(64, lstm(16), named("forward_lstm_1"), lstm(16),
+                                                                named("backward_lstm_1", true),
+                                                                birnn::MergeMode::concat, false, false, "bidirectional_1");
+  model.emplace<birnn::DenseLayer<float>>(birnn::Dense<float>(32, 1, birnn::Activation::sigmoid));
+  return model;
+}
+
+TEST(Model, StackedBidirectionalLstmHasKerasOutputShapes) {
+  const auto model = stacked_bilstm();
+  EXPECT_EQ(model.output_shape(), (Shape{1}));
+  EXPECT_EQ(model.layer(0).output_shapes({100}).front(), (Shape{100, 32}));
+  EXPECT_EQ(model.layer(1).output_shapes({100, 32}).front(), (Shape{100, 64}));
+  EXPECT_EQ(model.layer(2).output_shapes({100, 64}).front(), (Shape{32}));
+}
+
+TEST(Model, CountsEveryLayersParametersByKerasFormulas) {
+  const auto model = stacked_bilstm();
+  const Eigen::Index embedding = 10000 * 32;
+  const Eigen::Index bilstm32 = 2 * 4 * (32 * 32 + 32 * 32 + 32);
+  const Eigen::Index bilstm16 = 2 * 4 * (64 * 16 + 16 * 16 + 16);
+  const Eigen::Index dense = 32 + 1;
+  EXPECT_EQ(model.layer(0).count_params(), embedding);
+  EXPECT_EQ(model.layer(1).count_params(), bilstm32);
+  EXPECT_EQ(model.layer(2).count_params(), bilstm16);
+  EXPECT_EQ(model.layer(3).count_params(), dense);
+  EXPECT_EQ(model.count_params(), embedding + bilstm32 + bilstm16 + dense);
+  EXPECT_EQ(model.count_params(), 347041);
+}
+
+TEST(Model, SummaryShowsTheShapesAndTheTotal) {
+  const std::string s = stacked_bilstm().summary();
+  EXPECT_THAT(s, HasSubstr("(None, 100, 32)"));
+  EXPECT_THAT(s, HasSubstr("(None, 100, 64)"));
+  EXPECT_THAT(s, HasSubstr("(None, 32)"));
+  EXPECT_THAT(s, HasSubstr("(None, 1)"));
+  EXPECT_THAT(s, HasSubstr("bidirectional (Bidirectional)"));
+  EXPECT_THAT(s, HasSubstr("embedding (Embedding)"));
+  EXPECT_THAT(s, HasSubstr("320,000"));
+  EXPECT_THAT(s, HasSubstr("Total params: 347,041"));
+}
+
+TEST(Model, TheTutorialsSimpleRnnModelsHaveKerasParameterCounts) {
+  birnn::SimpleRNN<float>::Config five;
+  five.units = 5;
+  birnn::Model<float> simple({-1});
+  simple.emplace<birnn::EmbeddingLayer<float>>(birnn::Embedding<float>(10000, 32));
+  simple.emplace<birnn::RecurrentLayer<birnn::SimpleRNN<float>>>(32, five, named("simple_rnn"), false, false);
+  simple.emplace<birnn::DenseLayer<float>>(birnn::Dense<float>(5, 1));
+  EXPECT_EQ(simple.layer(1).count_params(), 190);
+  EXPECT_EQ(simple.output_shape(), (Shape{1}));
+  EXPECT_THAT(simple.summary(), HasSubstr("simple_rnn (SimpleRNN)"));
+  EXPECT_THAT(simple.summary(), HasSubstr("(None, None, 32)"));
+
+  birnn::Model<float> bidirectional({-1});
+  bidirectional.emplace<birnn::EmbeddingLayer<float>>(birnn::Embedding<float>(10000, 32));
+  bidirectional.emplace<birnn::BidirectionalLayer<birnn::SimpleRNN<float>>>(
+      32, five, named("forward_simple_rnn"), five, named("backward_simple_rnn", true), birnn::MergeMode::concat,
+      false, false);
+  bidirectional.emplace<birnn::DenseLayer<float>>(birnn::Dense<float>(10, 1));
+  EXPECT_EQ(bidirectional.layer(1).count_params(), 380);
+  EXPECT_EQ(bidirectional.layer(1).output_shapes({-1, 32}).front(), (Shape{10}));
+  EXPECT_EQ(bidirectional.count_params(), 320000 + 380 + 11);
+}
+
+TEST(Model, ALayerThatDoesNotFitThePreviousOutputIsRejected) {
+  birnn::Model<float> model({6, 4});
+  model.emplace<birnn::RecurrentLayer<birnn::LSTM<float>>>(4, lstm(3), named("lstm"), true, false);
+  EXPECT_EQ(model.output_shape(), (Shape{6, 3}));
+  EXPECT_THROW(model.emplace<birnn::DenseLayer<float>>(birnn::Dense<float>(4, 2)), birnn::shape_error);
+}
+
+/// Embedding(20, 3, mask_zero) -> Bidirectional(LSTM(2), return_sequences) -> Dense(2, linear).
+birnn::Model<float> tagger(bool return_sequences) {
+  birnn::Model<float> model({4});
+  model.emplace<birnn::EmbeddingLayer<float>>(birnn::Embedding<float>(20, 3, true));
+  model.emplace<birnn::BidirectionalLayer<birnn::LSTM<float>>>(3, lstm(2), named("forward_lstm"), lstm(2),
+                                                                named("backward_lstm", true), birnn::MergeMode::concat,
+                                                                return_sequences, false);
+  if (return_sequences) model.emplace<birnn::DenseLayer<float>>(birnn::Dense<float>(4, 2));
+  model.set_weights(some_weights([&] {
+    std::vector<birnn::WeightSpec> s;
+    for (std::size_t i = 0; i < model.size(); ++i)
+      for (const auto& w : model.layer(i).weight_specs()) s.push_back(w);
+    return s;
+  }()));
+  return model;
+}
+
+birnn::TokenIds padded_ids() {
+  birnn::TokenIds ids(2, 4);
+  ids << 3, 7, 0, 0,  //
+      0, 5, 11, 2;
+  return ids;
+}
+
+TEST(Model, TheMaskPassesThroughLayersReturningSequencesAndDense) {
+  auto model = tagger(true);
+  birnn::Flow<float> in;
+  in.ids = padded_ids();
+  const birnn::Mask expected(padded_ids() != 0);
+
+  const auto embedded = model.layer(0).call(in, nullptr);
+  ASSERT_TRUE(embedded.mask.has_value());
+  EXPECT_TRUE((*embedded.mask == expected).all());
+  const auto encoded = model.layer(1).call(embedded, nullptr);
+  ASSERT_TRUE(encoded.mask.has_value());
+  EXPECT_TRUE((*encoded.mask == expected).all());
+  const auto tagged = model.layer(2).call(encoded, nullptr);
+  ASSERT_TRUE(tagged.mask.has_value());
+  EXPECT_TRUE((*tagged.mask == expected).all());
+}
+
+TEST(Model, ARecurrentLayerReturningTheLastOutputDropsTheMask) {
+  auto model = tagger(false);
+  birnn::Flow<float> in;
+  in.ids = padded_ids();
+  const auto encoded = model.layer(1).call(model.layer(0).call(in, nullptr), nullptr);
+  EXPECT_FALSE(encoded.mask.has_value());
+  ASSERT_EQ(encoded.values.size(), 1u);
+  EXPECT_EQ(encoded.values[0].shape(), (std::vector<Eigen::Index>{2, 4}));
+}
+
+TEST(Model, MaskedStepsOfABidirectionalSequenceReachDenseAsZeros) {
+  auto model = tagger(true);
+  const auto out = model.predict(padded_ids());
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].rank, 3);
+  const auto& y = out[0].sequence;
+  // Keras forces zero_output_for_mask inside Bidirectional: a masked step's encoding is zero,
+  // so the linear Dense outputs its bias there.
+  const std::vector<float> bias = model.layer(2).get_weights().at(1).values;
+  const birnn::TokenIds ids = padded_ids();
+  for (Eigen::Index b = 0; b < 2; ++b)
+    for (Eigen::Index t = 0; t < 4; ++t) {
+      if (ids(b, t) != 0) continue;
+      EXPECT_EQ(y(b, t, 0), bias[0]) << "step " << t << " of sequence " << b;
+      EXPECT_EQ(y(b, t, 1), bias[1]) << "step " << t << " of sequence " << b;
+    }
+}
+
+TEST(Model, SetWeightsThenGetWeightsRoundTripsInKerasOrder) {
+  auto model = tagger(true);
+  std::vector<birnn::WeightSpec> specs;
+  for (std::size_t i = 0; i < model.size(); ++i)
+    for (const auto& w : model.layer(i).weight_specs()) specs.push_back(w);
+  ASSERT_EQ(specs.size(), 1u + 6u + 2u);
+  EXPECT_EQ(specs[1].name, "forward_lstm/kernel");
+  EXPECT_EQ(specs[4].name, "backward_lstm/kernel");
+  const auto w = some_weights(specs, 0.01f);
+  model.set_weights(w);
+  const auto back = model.get_weights();
+  ASSERT_EQ(back.size(), w.size());
+  for (std::size_t i = 0; i < w.size(); ++i) EXPECT_EQ(back[i].values, w[i].values) << specs[i].name;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The golden model cases through the Keras config reader
+// ---------------------------------------------------------------------------------------------
+
+TEST(KerasModel, TheGoldenModelCasesGiveKerasOutputs) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> cases;
+  for (const auto& entry : fs::directory_iterator(fs::path(BIRNN_TEST_DATA_DIR) / "keras"))
+    if (entry.path().filename().string().rfind("model_", 0) == 0 && entry.path().extension() == ".json")
+      cases.push_back(entry.path());
+  ASSERT_GE(cases.size(), 9u);
+  for (const auto& path : cases) {
+    SCOPED_TRACE(path.filename().string());
+    const auto c = birnn::conformance::load_case(path.string());
+    const auto outcome = birnn::conformance::run_case<float>(c);
+    EXPECT_TRUE(outcome.ok) << outcome.message << " (largest error " << outcome.max_abs_error << ")";
+  }
+}
+
+}  // namespace
