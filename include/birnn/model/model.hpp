@@ -107,21 +107,12 @@ class Model {
   /// first layer that takes them (a recurrent layer); returns the last layer's outputs.
   std::vector<Value<Scalar>> predict(const Sequence<Scalar>& x, const std::optional<Mask>& mask = std::nullopt,
                                      const std::vector<Batch<Scalar>>* initial_state = nullptr) {
-    Flow<Scalar> in;
-    in.values.push_back(Value<Scalar>::of(x));
-    in.mask = mask;
-    if (!layers_.empty() && layers_.front()->reads_ids())
-      throw shape_error(detail::cat("birnn::Model '", name_, "': the first layer '", layers_.front()->name(),
-                                    "' reads token ids; expected token ids, got values"));
+    auto in = values_flow(x, mask);
     return run(in, initial_state, false);
   }
   /// Runs a model that starts with `Embedding` on token ids `(batch, time)`.
   std::vector<Value<Scalar>> predict(const TokenIds& ids, const std::vector<Batch<Scalar>>* initial_state = nullptr) {
-    Flow<Scalar> in;
-    in.ids = ids;
-    if (!layers_.empty() && !layers_.front()->reads_ids())
-      throw shape_error(detail::cat("birnn::Model '", name_, "': token ids need an Embedding first layer; the first "
-                                    "layer '", layers_.front()->name(), "' reads values"));
+    auto in = ids_flow(ids);
     return run(in, initial_state, false);
   }
 
@@ -129,21 +120,12 @@ class Model {
   /// @throws as `predict`; config_error for a layer without a backward pass.
   std::vector<Value<Scalar>> forward_train(const Sequence<Scalar>& x, const std::optional<Mask>& mask = std::nullopt,
                                            const std::vector<Batch<Scalar>>* initial_state = nullptr) {
-    Flow<Scalar> in;
-    in.values.push_back(Value<Scalar>::of(x));
-    in.mask = mask;
-    if (!layers_.empty() && layers_.front()->reads_ids())
-      throw shape_error(detail::cat("birnn::Model '", name_, "': the first layer '", layers_.front()->name(),
-                                    "' reads token ids; expected token ids, got values"));
+    auto in = values_flow(x, mask);
     return run(in, initial_state, true);
   }
   /// `forward_train` for a model that starts with `Embedding`, on token ids `(batch, time)`.
   std::vector<Value<Scalar>> forward_train(const TokenIds& ids, const std::vector<Batch<Scalar>>* initial_state = nullptr) {
-    Flow<Scalar> in;
-    in.ids = ids;
-    if (!layers_.empty() && !layers_.front()->reads_ids())
-      throw shape_error(detail::cat("birnn::Model '", name_, "': token ids need an Embedding first layer; the first "
-                                    "layer '", layers_.front()->name(), "' reads values"));
+    auto in = ids_flow(ids);
     return run(in, initial_state, true);
   }
 
@@ -204,6 +186,25 @@ class Model {
   }
 
  private:
+  // The model's input as a flow, after checking it is what the first layer reads.
+  Flow<Scalar> values_flow(const Sequence<Scalar>& x, const std::optional<Mask>& mask) const {
+    if (!layers_.empty() && layers_.front()->reads_ids())
+      throw shape_error(detail::cat("birnn::Model '", name_, "': the first layer '", layers_.front()->name(),
+                                    "' reads token ids; expected token ids, got values"));
+    Flow<Scalar> in;
+    in.values.push_back(Value<Scalar>::of(x));
+    in.mask = mask;
+    return in;
+  }
+  Flow<Scalar> ids_flow(const TokenIds& ids) const {
+    if (!layers_.empty() && !layers_.front()->reads_ids())
+      throw shape_error(detail::cat("birnn::Model '", name_, "': token ids need an Embedding first layer; the first "
+                                    "layer '", layers_.front()->name(), "' reads values"));
+    Flow<Scalar> in;
+    in.ids = ids;
+    return in;
+  }
+
   static std::string with_commas(Eigen::Index n) {
     std::string s = std::to_string(n);
     for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
