@@ -9,7 +9,9 @@
 /// `step()` (one time step for the whole batch). For training, a cell also provides
 /// `recorded()` (what a recorded forward pass keeps of a step's workspace: the
 /// post-activation gates), a `BackwardWorkspace` with `prepare_backward()`, and
-/// `step_backward()`, the backward of `step()` (see `detail/recurrent_core.hpp`).
+/// `step_backward()`, the backward of `step()` (see `detail/recurrent_core.hpp`). Keras's
+/// `recurrent_dropout` in training uses overloads of `step()` and `step_backward()` that also
+/// take the recurrent masks, one `(batch, units)` mask per gate block.
 
 #include "birnn/activation.hpp"
 #include "birnn/detail/size.hpp"

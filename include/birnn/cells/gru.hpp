@@ -96,6 +96,48 @@ struct GRU {
     next[0].array() = z * h.array() + (Scalar(1) - z) * hh;
   }
 
+  /// `step` with Keras's recurrent dropout (training; Keras's implementation 1): gate k's
+  /// recurrent product reads `h_{t-1} * masks[k]`. reset_after: `q_k = (h * r_k) U_k + b1_k`,
+  /// `hh = act(a_h + r * q_h)`; reset_after=false: `hh = act(x_t W_h + b_h + (r * (h * r_h)) U_h)`.
+  /// `h_t = z * h_{t-1} + (1 - z) * hh` uses the undropped `h_{t-1}`. `masks` points at 3
+  /// `(batch, units)` masks (z, r, h); `dropped` is scratch space of that shape.
+  template <class P>
+  static void step(const Weights& w, const Config& c, const Eigen::MatrixBase<P>& projected, const State& prev,
+                   State& next, Workspace& ws, const Hidden* masks, Hidden& dropped) noexcept {
+    const Eigen::Index u = c.units;
+    auto& q = ws.q;
+    const auto& h = prev[0];
+    if (c.reset_after) {
+      for (int k = 0; k < gates; ++k) {
+        dropped.array() = h.array() * masks[k].array();
+        detail::gate<Units>(q, k, u).noalias() = dropped * detail::gate<Units>(w.recurrent_kernel, k, u);
+      }
+      q.rowwise() += w.recurrent_bias;
+      auto zr = q.leftCols(2 * u);
+      zr += projected.leftCols(2 * u);
+      detail::activate(c.recurrent_activation, zr);
+      auto hh = detail::gate<Units>(q, 2, u);
+      hh.array() = detail::gate<Units>(projected, 2, u).array() + detail::gate<Units>(q, 1, u).array() * hh.array();
+      detail::activate(c.activation, hh);
+    } else {
+      auto zr = q.leftCols(2 * u);
+      zr = projected.leftCols(2 * u);
+      for (int k = 0; k < 2; ++k) {
+        dropped.array() = h.array() * masks[k].array();
+        detail::gate<Units>(q, k, u).noalias() += dropped * detail::gate<Units>(w.recurrent_kernel, k, u);
+      }
+      detail::activate(c.recurrent_activation, zr);
+      ws.reset.array() = detail::gate<Units>(q, 1, u).array() * (h.array() * masks[2].array());
+      auto hh = detail::gate<Units>(q, 2, u);
+      hh = detail::gate<Units>(projected, 2, u);
+      hh.noalias() += ws.reset * detail::gate<Units>(w.recurrent_kernel, 2, u);
+      detail::activate(c.activation, hh);
+    }
+    const auto z = detail::gate<Units>(q, 0, u).array();
+    const auto hh = detail::gate<Units>(q, 2, u).array();
+    next[0].array() = z * h.array() + (Scalar(1) - z) * hh;
+  }
+
   /// What a recorded forward keeps of a step besides the previous states: z, r and the
   /// candidate hh after their activations. (With `reset_after`, the backward recomputes the
   /// recurrent candidate projection `h U_h + b1_h` rather than recording it.)
@@ -107,12 +149,15 @@ struct GRU {
     Gates dq;      // gradient w.r.t. the recurrent projection (reset_after)
     Hidden qh;     // h U_h + b1_h (reset_after) or r * h (reset_after=false)
     Hidden drh;    // gradient w.r.t. r * h (reset_after=false)
+    Hidden dropped, dh;  // recurrent dropout: h * mask_k, and a gate's part of d_prev before its mask
   };
   static void prepare_backward(BackwardWorkspace& ws, Eigen::Index batch, const Config& c) {
     ws.dp.resize(batch, gates * c.units);
     ws.dq.resize(batch, gates * c.units);
     ws.qh.resize(batch, c.units);
     ws.drh.resize(batch, c.units);
+    ws.dropped.resize(batch, c.units);
+    ws.dh.resize(batch, c.units);
   }
 
   /// The backward of `step`: from `d_next` (gradient w.r.t. the new h; used as scratch), the
@@ -124,19 +169,10 @@ struct GRU {
                             BackwardWorkspace& ws) noexcept {
     const Eigen::Index u = c.units;
     const auto& h = prev[0];
-    const auto& dh = d_next[0];
-    const auto z = detail::gate<Units>(gates_, 0, u);
     const auto r = detail::gate<Units>(gates_, 1, u);
-    const auto hh = detail::gate<Units>(gates_, 2, u);
-    auto dz = detail::gate<Units>(ws.dp, 0, u);
     auto dr = detail::gate<Units>(ws.dp, 1, u);
     auto dhh = detail::gate<Units>(ws.dp, 2, u);
-    // h_t = z * h + (1 - z) * hh
-    dz.array() = dh.array() * (h.array() - hh.array());
-    dhh.array() = dh.array() * (Scalar(1) - z.array());
-    detail::backprop_activation(c.recurrent_activation, z, dz);
-    detail::backprop_activation(c.activation, hh, dhh);
-    d_prev[0].array() = dh.array() * z.array();
+    mix_gradients(c, gates_, prev, d_next, d_prev, ws);
     if (c.reset_after) {
       // hh = act(a_h + r * (h U_h + b1_h))
       ws.qh.noalias() = h * detail::gate<Units>(w.recurrent_kernel, 2, u);
@@ -160,6 +196,72 @@ struct GRU {
       d_prev[0].noalias() += ws.dp.leftCols(2 * u) * w.recurrent_kernel.leftCols(2 * u).transpose();
     }
     d_projected = ws.dp;
+  }
+
+  /// The backward of the recurrent-dropout `step` (same `masks`): per gate block k, the
+  /// recurrent kernel's gradient reads `h * r_k` and the recurrent part of `d_prev` is
+  /// `(dq_k U_k^T) * r_k`; the gradient through `z * h_{t-1}` is not masked.
+  template <class G, class DP>
+  static void step_backward(const Weights& w, const Config& c, const Eigen::MatrixBase<G>& gates_, const State& prev,
+                            State& d_next, State& d_prev, Eigen::MatrixBase<DP>& d_projected, Weights& d_weights,
+                            BackwardWorkspace& ws, const Hidden* masks) noexcept {
+    const Eigen::Index u = c.units;
+    const auto& h = prev[0];
+    const auto r = detail::gate<Units>(gates_, 1, u);
+    auto dr = detail::gate<Units>(ws.dp, 1, u);
+    auto dhh = detail::gate<Units>(ws.dp, 2, u);
+    mix_gradients(c, gates_, prev, d_next, d_prev, ws);
+    // Adds block k of `dg` (the gradient w.r.t. gate k's recurrent product) to the recurrent
+    // kernel's gradient and, through the mask, to d_prev.
+    const auto recurrent_block = [&](const auto& dg, int k) {
+      ws.dropped.array() = h.array() * masks[k].array();
+      detail::gate<Units>(d_weights.recurrent_kernel, k, u).noalias() += ws.dropped.transpose() * dg;
+      ws.dh.noalias() = dg * detail::gate<Units>(w.recurrent_kernel, k, u).transpose();
+      d_prev[0].array() += ws.dh.array() * masks[k].array();
+    };
+    if (c.reset_after) {
+      // hh = act(a_h + r * ((h * r_h) U_h + b1_h))
+      ws.dropped.array() = h.array() * masks[2].array();
+      ws.qh.noalias() = ws.dropped * detail::gate<Units>(w.recurrent_kernel, 2, u);
+      ws.qh.rowwise() += detail::gate<Units>(w.recurrent_bias, 2, u);
+      dr.array() = dhh.array() * ws.qh.array();
+      detail::backprop_activation(c.recurrent_activation, r, dr);
+      ws.dq.leftCols(2 * u) = ws.dp.leftCols(2 * u);
+      detail::gate<Units>(ws.dq, 2, u).array() = dhh.array() * r.array();
+      for (int k = 0; k < gates; ++k) recurrent_block(detail::gate<Units>(ws.dq, k, u), k);
+      d_weights.recurrent_bias += ws.dq.colwise().sum();
+    } else {
+      // hh = act(a_h + (r * (h * r_h)) U_h)
+      ws.drh.noalias() = dhh * detail::gate<Units>(w.recurrent_kernel, 2, u).transpose();
+      ws.dropped.array() = h.array() * masks[2].array();
+      dr.array() = ws.drh.array() * ws.dropped.array();
+      detail::backprop_activation(c.recurrent_activation, r, dr);
+      ws.qh.array() = r.array() * ws.dropped.array();
+      detail::gate<Units>(d_weights.recurrent_kernel, 2, u).noalias() += ws.qh.transpose() * dhh;
+      d_prev[0].array() += ws.drh.array() * r.array() * masks[2].array();
+      for (int k = 0; k < 2; ++k) recurrent_block(detail::gate<Units>(ws.dp, k, u), k);
+    }
+    d_projected = ws.dp;
+  }
+
+ private:
+  // Through h_t = z * h + (1 - z) * hh: the gradients w.r.t. the pre-activations of z and of
+  // the candidate (into ws.dp), and d_prev = dh * z.
+  template <class G>
+  static void mix_gradients(const Config& c, const Eigen::MatrixBase<G>& gates_, const State& prev,
+                            const State& d_next, State& d_prev, BackwardWorkspace& ws) noexcept {
+    const Eigen::Index u = c.units;
+    const auto& h = prev[0];
+    const auto& dh = d_next[0];
+    const auto z = detail::gate<Units>(gates_, 0, u);
+    const auto hh = detail::gate<Units>(gates_, 2, u);
+    auto dz = detail::gate<Units>(ws.dp, 0, u);
+    auto dhh = detail::gate<Units>(ws.dp, 2, u);
+    dz.array() = dh.array() * (h.array() - hh.array());
+    dhh.array() = dh.array() * (Scalar(1) - z.array());
+    detail::backprop_activation(c.recurrent_activation, z, dz);
+    detail::backprop_activation(c.activation, hh, dhh);
+    d_prev[0].array() = dh.array() * z.array();
   }
 };
 

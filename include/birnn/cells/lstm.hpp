@@ -56,10 +56,85 @@ struct LSTM {
   template <class P>
   static void step(const Weights& w, const Config& c, const Eigen::MatrixBase<P>& projected, const State& prev,
                    State& next, Workspace& ws) noexcept {
-    const Eigen::Index u = c.units;
     auto& z = ws.z;
     z = projected;
     z.noalias() += prev[0] * w.recurrent_kernel;
+    finish_step(c, prev, next, z);
+  }
+
+  /// `step` with Keras's recurrent dropout (training; Keras's implementation 1): gate k adds
+  /// `(h_{t-1} * masks[k]) U_k`; the carry uses the undropped `c_{t-1}`. `masks` points at 4
+  /// `(batch, units)` masks (i, f, c, o); `dropped` is scratch space of that shape.
+  template <class P>
+  static void step(const Weights& w, const Config& c, const Eigen::MatrixBase<P>& projected, const State& prev,
+                   State& next, Workspace& ws, const Hidden* masks, Hidden& dropped) noexcept {
+    const Eigen::Index u = c.units;
+    auto& z = ws.z;
+    z = projected;
+    for (int k = 0; k < gates; ++k) {
+      dropped.array() = prev[0].array() * masks[k].array();
+      detail::gate<Units>(z, k, u).noalias() += dropped * detail::gate<Units>(w.recurrent_kernel, k, u);
+    }
+    finish_step(c, prev, next, z);
+  }
+
+  /// What a recorded forward keeps of a step besides the previous states: the gates i, f,
+  /// c, o after their activations (the new c is recomputed from them and the previous c).
+  static const Gates& recorded(const Workspace& ws) noexcept { return ws.z; }
+
+  /// Scratch space of `step_backward`, sized once per backward pass by `prepare_backward`.
+  struct BackwardWorkspace {
+    Gates dz;
+    Hidden c, ac, dc;
+    Hidden dropped, dh;  // recurrent dropout: h * mask_k, and dz_k U_k^T
+  };
+  static void prepare_backward(BackwardWorkspace& ws, Eigen::Index batch, const Config& c) {
+    ws.dz.resize(batch, gates * c.units);
+    ws.c.resize(batch, c.units);
+    ws.ac.resize(batch, c.units);
+    ws.dc.resize(batch, c.units);
+    ws.dropped.resize(batch, c.units);
+    ws.dh.resize(batch, c.units);
+  }
+
+  /// The backward of `step`: from `d_next` (gradients w.r.t. the new h and c; used as
+  /// scratch), the recorded gates and `prev`, writes `d_prev`, the gradient w.r.t. the
+  /// projected input `d_projected`, and adds the recurrent kernel's gradient to `d_weights`.
+  template <class G, class DP>
+  static void step_backward(const Weights& w, const Config& c, const Eigen::MatrixBase<G>& gates_, const State& prev,
+                            State& d_next, State& d_prev, Eigen::MatrixBase<DP>& d_projected, Weights& d_weights,
+                            BackwardWorkspace& ws) noexcept {
+    gate_gradients(c, gates_, prev, d_next, ws);
+    d_projected = ws.dz;
+    d_weights.recurrent_kernel.noalias() += prev[0].transpose() * ws.dz;
+    d_prev[0].noalias() = ws.dz * w.recurrent_kernel.transpose();
+    d_prev[1].array() = ws.dc.array() * detail::gate<Units>(gates_, 1, c.units).array();
+  }
+
+  /// The backward of the recurrent-dropout `step` (same `masks`): per gate block k,
+  /// `dU_k += (h * r_k)^T dz_k`, and `d_prev.h = sum_k (dz_k U_k^T) * r_k`.
+  template <class G, class DP>
+  static void step_backward(const Weights& w, const Config& c, const Eigen::MatrixBase<G>& gates_, const State& prev,
+                            State& d_next, State& d_prev, Eigen::MatrixBase<DP>& d_projected, Weights& d_weights,
+                            BackwardWorkspace& ws, const Hidden* masks) noexcept {
+    const Eigen::Index u = c.units;
+    gate_gradients(c, gates_, prev, d_next, ws);
+    d_projected = ws.dz;
+    d_prev[0].setZero();
+    for (int k = 0; k < gates; ++k) {
+      const auto dz_k = detail::gate<Units>(ws.dz, k, u);
+      ws.dropped.array() = prev[0].array() * masks[k].array();
+      detail::gate<Units>(d_weights.recurrent_kernel, k, u).noalias() += ws.dropped.transpose() * dz_k;
+      ws.dh.noalias() = dz_k * detail::gate<Units>(w.recurrent_kernel, k, u).transpose();
+      d_prev[0].array() += ws.dh.array() * masks[k].array();
+    }
+    d_prev[1].array() = ws.dc.array() * detail::gate<Units>(gates_, 1, u).array();
+  }
+
+ private:
+  // The gates' activations and the new states, from the pre-activations z.
+  static void finish_step(const Config& c, const State& prev, State& next, Gates& z) noexcept {
+    const Eigen::Index u = c.units;
     auto i = detail::gate<Units>(z, 0, u);
     auto f = detail::gate<Units>(z, 1, u);
     auto g = detail::gate<Units>(z, 2, u);
@@ -74,29 +149,10 @@ struct LSTM {
     next[0].array() *= o.array();
   }
 
-  /// What a recorded forward keeps of a step besides the previous states: the gates i, f,
-  /// c, o after their activations (the new c is recomputed from them and the previous c).
-  static const Gates& recorded(const Workspace& ws) noexcept { return ws.z; }
-
-  /// Scratch space of `step_backward`, sized once per backward pass by `prepare_backward`.
-  struct BackwardWorkspace {
-    Gates dz;
-    Hidden c, ac, dc;
-  };
-  static void prepare_backward(BackwardWorkspace& ws, Eigen::Index batch, const Config& c) {
-    ws.dz.resize(batch, gates * c.units);
-    ws.c.resize(batch, c.units);
-    ws.ac.resize(batch, c.units);
-    ws.dc.resize(batch, c.units);
-  }
-
-  /// The backward of `step`: from `d_next` (gradients w.r.t. the new h and c; used as
-  /// scratch), the recorded gates and `prev`, writes `d_prev`, the gradient w.r.t. the
-  /// projected input `d_projected`, and adds the recurrent kernel's gradient to `d_weights`.
-  template <class G, class DP>
-  static void step_backward(const Weights& w, const Config& c, const Eigen::MatrixBase<G>& gates_, const State& prev,
-                            State& d_next, State& d_prev, Eigen::MatrixBase<DP>& d_projected, Weights& d_weights,
-                            BackwardWorkspace& ws) noexcept {
+  // ws.dz: the gradient w.r.t. the gates' pre-activations; ws.dc: w.r.t. the new c.
+  template <class G>
+  static void gate_gradients(const Config& c, const Eigen::MatrixBase<G>& gates_, const State& prev,
+                             const State& d_next, BackwardWorkspace& ws) noexcept {
     const Eigen::Index u = c.units;
     const auto i = detail::gate<Units>(gates_, 0, u);
     const auto f = detail::gate<Units>(gates_, 1, u);
@@ -118,10 +174,6 @@ struct LSTM {
     detail::backprop_activation(c.recurrent_activation, f, detail::gate<Units>(dz, 1, u));
     detail::backprop_activation(c.activation, g, detail::gate<Units>(dz, 2, u));
     detail::backprop_activation(c.recurrent_activation, o, detail::gate<Units>(dz, 3, u));
-    d_projected = dz;
-    d_weights.recurrent_kernel.noalias() += prev[0].transpose() * dz;
-    d_prev[0].noalias() = dz * w.recurrent_kernel.transpose();
-    d_prev[1].array() = ws.dc.array() * f.array();
   }
 };
 

@@ -58,15 +58,29 @@ struct SimpleRNN {
     next[0] = ws.z;
   }
 
+  /// `step` with Keras's recurrent dropout (training): `next.h = act(projected + (prev.h * masks[0]) U)`.
+  /// `masks` points at one `(batch, units)` mask; `dropped` is scratch space of that shape.
+  template <class P>
+  static void step(const Weights& w, const Config& c, const Eigen::MatrixBase<P>& projected, const State& prev,
+                   State& next, Workspace& ws, const Hidden* masks, Hidden& dropped) noexcept {
+    dropped.array() = prev[0].array() * masks[0].array();
+    ws.z = projected;
+    ws.z.noalias() += dropped * w.recurrent_kernel;
+    detail::activate(c.activation, ws.z);
+    next[0] = ws.z;
+  }
+
   /// What a recorded forward keeps of a step besides the previous states: the new `h`.
   static const Gates& recorded(const Workspace& ws) noexcept { return ws.z; }
 
   /// Scratch space of `step_backward`, sized once per backward pass by `prepare_backward`.
   struct BackwardWorkspace {
     Gates dz;
+    Hidden dropped;  // prev.h * mask (recurrent dropout)
   };
   static void prepare_backward(BackwardWorkspace& ws, Eigen::Index batch, const Config& c) {
     ws.dz.resize(batch, c.units);
+    ws.dropped.resize(batch, c.units);
   }
 
   /// The backward of `step`: from `d_next` (the gradient w.r.t. the step's new states; used as
@@ -81,6 +95,21 @@ struct SimpleRNN {
     d_projected = ws.dz;
     d_weights.recurrent_kernel.noalias() += prev[0].transpose() * ws.dz;
     d_prev[0].noalias() = ws.dz * w.recurrent_kernel.transpose();
+  }
+
+  /// The backward of the recurrent-dropout `step` (same `masks`): `dU += (h * r)^T dz` and
+  /// `d_prev.h = (dz U^T) * r`.
+  template <class G, class DP>
+  static void step_backward(const Weights& w, const Config& c, const Eigen::MatrixBase<G>& gates, const State& prev,
+                            State& d_next, State& d_prev, Eigen::MatrixBase<DP>& d_projected, Weights& d_weights,
+                            BackwardWorkspace& ws, const Hidden* masks) noexcept {
+    ws.dz = d_next[0];
+    detail::backprop_activation(c.activation, gates, ws.dz);
+    d_projected = ws.dz;
+    ws.dropped.array() = prev[0].array() * masks[0].array();
+    d_weights.recurrent_kernel.noalias() += ws.dropped.transpose() * ws.dz;
+    d_prev[0].noalias() = ws.dz * w.recurrent_kernel.transpose();
+    d_prev[0].array() *= masks[0].array();
   }
 };
 

@@ -8,13 +8,22 @@
 /// CMake target `birnn::keras`). Every layer it makes dispatches to the compile-time
 /// templates. Settings birnn does not support are rejected with a `config_error`, never
 /// ignored: `stateful`, `unroll`, `time_major`, an unknown activation or layer class.
-/// Settings without effect at inference (initializers, regularizers, constraints, dropout)
-/// are accepted.
+/// Initializers, regularizers and constraints are accepted and ignored (they do not change
+/// loaded weights). A recurrent layer's `dropout`, `recurrent_dropout` and `seed` are read
+/// into its `LayerOptions`: they act in training (`Model::forward_train`) and not in
+/// `predict`, as in Keras. A rate outside [0, 1) is a `config_error` (Keras clamps it to
+/// [0, 1]; a rate of 1 would drop everything). `seed: null` (Keras's default) leaves the
+/// seed unset, so the layer derives it from its name (`detail::seed_from_name`): masks are
+/// reproducible from run to run, unlike Keras's random default. A `Bidirectional` without a
+/// `backward_layer` gives its backward direction the seed
+/// `detail::backward_direction_seed(seed)` (or, without a seed, the one of its own name
+/// "backward_..."), so the directions draw independent masks.
 
 #include "birnn/activation.hpp"
 #include "birnn/cells/gru.hpp"
 #include "birnn/cells/lstm.hpp"
 #include "birnn/cells/simple_rnn.hpp"
+#include "birnn/detail/dropout_rng.hpp"
 #include "birnn/errors.hpp"
 #include "birnn/model/layer.hpp"
 #include "birnn/model/model.hpp"
@@ -25,7 +34,9 @@
 #include <Eigen/Core>
 
 #include <fstream>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -94,11 +105,25 @@ typename Cell::Config cell_config(const json& c, const std::string& label) {
   return cfg;
 }
 
+/// Keras's `seed`: null (or absent) is unset; an integer (negative ones wrap to 64 bits).
+inline std::optional<std::uint64_t> seed(const json& c, const std::string& label) {
+  if (!c.contains("seed") || c["seed"].is_null()) return std::nullopt;
+  const json& s = c["seed"];
+  if (s.is_number_unsigned()) return s.get<std::uint64_t>();
+  if (s.is_number_integer()) return static_cast<std::uint64_t>(s.get<std::int64_t>());
+  throw config_error(cat(label, ": 'seed': expected an integer or null, got ", s.dump()));
+}
+
+/// The layer arguments of a recurrent layer's config. The dropout rates are checked by the
+/// layer's constructor (config_error naming the layer for a rate outside [0, 1)).
 inline LayerOptions layer_options(const json& c, const std::string& label) {
   LayerOptions o;
   o.name = get(c, "name", std::string(), label);
   o.go_backwards = get(c, "go_backwards", false, label);
   o.zero_output_for_mask = get(c, "zero_output_for_mask", false, label);
+  o.dropout = get(c, "dropout", 0.0, label);
+  o.recurrent_dropout = get(c, "recurrent_dropout", 0.0, label);
+  o.seed = seed(c, label);
   return o;
 }
 
@@ -145,6 +170,8 @@ std::unique_ptr<Layer<Scalar>> bidirectional(const json& layer, Eigen::Index inp
     std::string fname = get(fc, "name", std::string(), flabel);
     if (fname.rfind("forward_", 0) == 0) fname.erase(0, 8);
     bl["config"]["name"] = "backward_" + fname;
+    // birnn's rule: the directions draw independent masks (see the file comment).
+    if (const auto s = seed(fc, flabel)) bl["config"]["seed"] = birnn::detail::backward_direction_seed(*s);
   }
   const std::string blabel = label_of(bl);
   const json& bc = config_of(bl, blabel);

@@ -21,8 +21,16 @@
 /// returns `train::Gradients` (input, both layers' weights in Keras order, initial states
 /// `{forward, backward}`). The input-side gradient follows the fused projection: the kernel
 /// gradient of both directions is one product `X^T [dP_f | dP_b]`, and `dX = [dP_f | dP_b] [W_f | W_b]^T`.
+///
+/// Dropout (Keras `dropout`, `recurrent_dropout`, `seed` of the wrapped layer; training only):
+/// each direction draws its own masks from its own generator. Built from one layer
+/// (`LayerOptions` constructor), the backward direction's seed is derived from the forward
+/// one's (`detail::backward_direction_seed`), so the two directions' masks are independent.
+/// A training pass with `dropout > 0` projects each direction's masked input separately
+/// instead of the fused product; inference always uses the fused product.
 
 #include "birnn/cells/cell_traits.hpp"
+#include "birnn/detail/dropout_rng.hpp"
 #include "birnn/detail/merge_outputs.hpp"
 #include "birnn/detail/recurrent_core.hpp"
 #include "birnn/detail/state_tuple.hpp"
@@ -47,6 +55,27 @@
 #include <vector>
 
 namespace birnn {
+
+namespace detail {
+
+/// The options of the two directions Keras builds from one layer whose options are `layer`
+/// (its cell named `keras_name`): "forward_<name>" and "backward_<name>" (the name defaults to
+/// the cell's Keras name, and a "forward_" prefix is not repeated), the same rates, the
+/// backward one walking time the other way. The forward direction keeps `layer.seed`; when
+/// it is set, the backward one gets `backward_direction_seed(*layer.seed)` (unset, both
+/// derive theirs from their different names), so the directions draw independent masks.
+inline std::pair<LayerOptions, LayerOptions> bidirectional_options(LayerOptions layer, const char* keras_name) {
+  std::string name = layer.name.empty() ? default_layer_name(keras_name) : layer.name;
+  if (name.rfind("forward_", 0) == 0) name.erase(0, 8);
+  LayerOptions backward = layer;
+  layer.name = "forward_" + name;
+  backward.name = "backward_" + name;
+  backward.go_backwards = !layer.go_backwards;
+  if (layer.seed) backward.seed = backward_direction_seed(*layer.seed);
+  return {std::move(layer), std::move(backward)};
+}
+
+}  // namespace detail
 
 /// The two outputs of a `Bidirectional` with `merge::none` (Keras `merge_mode=None`).
 template <class Forward, class Backward>
@@ -128,15 +157,31 @@ class Bidirectional {
       Output>;
 
   /// A Bidirectional layer whose backward layer copies the forward layer's configuration, as
-  /// Keras builds it from one `layer`. Names: "forward_<name>" and "backward_<name>".
+  /// Keras builds it from one `layer`. Names: "forward_<cell>" and "backward_<cell>" ("lstm").
   /// @throws config_error for a non-positive size or one that contradicts the template.
   Bidirectional(Eigen::Index input_size, const ForwardConfig& config, std::string name = "bidirectional")
-      : Bidirectional(input_size, config, direction_options("forward_", false),
-                      backward_copy(config), direction_options("backward_", true), std::move(name)) {}
+      : Bidirectional(input_size, config, LayerOptions{}, std::move(name)) {}
+
+  /// The same from the wrapped layer's options `layer` (Keras's `layer` argument): its name,
+  /// dropout rates, seed and `go_backwards` go to both directions as
+  /// `detail::bidirectional_options` says ("forward_<name>", "backward_<name>", the backward
+  /// direction's seed derived from the forward one's).
+  /// ```cpp
+  /// birnn::LayerOptions lstm;
+  /// lstm.dropout = 0.2;  lstm.recurrent_dropout = 0.1;  lstm.seed = 7;
+  /// birnn::Bidirectional<birnn::LSTM<float>> bi(32, {64}, lstm);
+  /// ```
+  /// @throws config_error for a non-positive size, one that contradicts the template, or a
+  ///         dropout rate outside [0, 1).
+  Bidirectional(Eigen::Index input_size, const ForwardConfig& config, const LayerOptions& layer,
+                std::string name = "bidirectional")
+      : Bidirectional(input_size, config, detail::bidirectional_options(layer, Cell::keras_name), backward_copy(config),
+                      std::move(name)) {}
 
   /// A Bidirectional layer with an explicit backward layer (Keras `backward_layer`), which may
   /// be another cell type or configuration. Keras's rule: the two must differ in `go_backwards`.
-  /// `zero_output_for_mask` is set on both to `return_sequences`, as Keras does.
+  /// `zero_output_for_mask` is set on both to `return_sequences`, as Keras does. Each
+  /// direction's dropout rates and seed are its options'.
   /// @throws config_error when both walk time in the same direction, or merge sum/mul/ave meets
   ///         two different widths.
   Bidirectional(Eigen::Index input_size, const ForwardConfig& forward_config, LayerOptions forward_options,
@@ -162,8 +207,17 @@ class Bidirectional {
   }
 
   /// The two directions, to read (configuration, options, weights in Keras layout).
+  /// Also their dropout masks of the last training pass (`dropout_masks()`) and seeds.
   const detail::RecurrentCore<Cell>& forward_layer() const noexcept { return forward_; }
   const detail::RecurrentCore<BackwardCell>& backward_layer() const noexcept { return backward_; }
+
+  /// Restarts both directions' streams of dropout masks: the forward one from `seed`, the
+  /// backward one from `detail::backward_direction_seed(seed)` (as the one-layer constructor
+  /// seeds them).
+  void reseed(std::uint64_t seed) {
+    forward_.reseed(seed);
+    backward_.reseed(detail::backward_direction_seed(seed));
+  }
   /// Changes the weights in place: calls `f(forward_weights, backward_weights)` (Keras layout,
   /// see `Cell::Weights`). The layer keeps a fused copy of both input kernels, so the weights
   /// are writable only inside `f`, after which the copy is rebuilt; keep no reference to them.
@@ -303,7 +357,9 @@ class Bidirectional {
   }
 
   /// Runs like `call` and records what `backward` needs (both directions' steps, the input,
-  /// for `merge::mul` both directions' outputs). The record stays until the next
+  /// for `merge::mul` both directions' outputs, the dropout masks). With dropout rates above
+  /// 0, each direction draws this pass's masks (`forward_layer().dropout_masks()`,
+  /// `backward_layer().dropout_masks()`) and applies them. The record stays until the next
   /// `forward_train`; the weights must not change before `backward`.
   /// @throws shape_error, mask_error as `forward`.
   template <class S, int F>
@@ -397,25 +453,33 @@ class Bidirectional {
     Sequence<Scalar> d_input(batch, time, input_size());
     const auto* dsf = d_states ? &d_states->forward : nullptr;
     const auto* dsb = d_states ? &d_states->backward : nullptr;
-    if constexpr (std::is_same_v<Cell, BackwardCell>) {
-      // The fused projection's backward: one product for the kernels of both directions, one for dX.
-      refresh_fused_weights();
-      const Eigen::Index wf = std::as_const(forward_).weights().kernel.cols();
-      const Eigen::Index ld = fused_kernel_.cols();
-      d_projected_.resize(batch * time, ld);
-      // The directions write disjoint columns of dP: with a worker they run at the same time.
-      auto forward = [&] { forward_.backward_recur(fs, dlf, dsf, d_projected_.data(), ld, dwf, dif); };
-      auto backward = [&] { backward_.backward_recur(bs, dlb, dsb, d_projected_.data() + wf, ld, dwb, dib); };
-      run_both(forward, backward);
-      fused_gradient_.noalias() = input_.transpose() * d_projected_;
-      dwf.kernel = fused_gradient_.leftCols(wf);
-      dwb.kernel = fused_gradient_.rightCols(ld - wf);
-      dwf.bias = d_projected_.leftCols(wf).colwise().sum();
-      dwb.bias = d_projected_.rightCols(ld - wf).colwise().sum();
-      d_input.matrix().noalias() = d_projected_ * fused_kernel_.transpose();
-    } else {
+    // Each direction projected its own input (another cell type, or a pass with input dropout).
+    auto separate = [&] {
       forward_.backward(fs, dlf, dsf, dwf, dif, d_input.matrix());
       backward_.backward(bs, dlb, dsb, dwb, dib, d_input.matrix());
+    };
+    if constexpr (std::is_same_v<Cell, BackwardCell>) {
+      if (fused_pass_) {
+        // The fused projection's backward: one product for the kernels of both directions, one for dX.
+        refresh_fused_weights();
+        const Eigen::Index wf = std::as_const(forward_).weights().kernel.cols();
+        const Eigen::Index ld = fused_kernel_.cols();
+        d_projected_.resize(batch * time, ld);
+        // The directions write disjoint columns of dP: with a worker they run at the same time.
+        auto forward = [&] { forward_.backward_recur(fs, dlf, dsf, d_projected_.data(), ld, dwf, dif); };
+        auto backward = [&] { backward_.backward_recur(bs, dlb, dsb, d_projected_.data() + wf, ld, dwb, dib); };
+        run_both(forward, backward);
+        fused_gradient_.noalias() = input_.transpose() * d_projected_;
+        dwf.kernel = fused_gradient_.leftCols(wf);
+        dwb.kernel = fused_gradient_.rightCols(ld - wf);
+        dwf.bias = d_projected_.leftCols(wf).colwise().sum();
+        dwb.bias = d_projected_.rightCols(ld - wf).colwise().sum();
+        d_input.matrix().noalias() = d_projected_ * fused_kernel_.transpose();
+      } else {
+        separate();
+      }
+    } else {
+      separate();
     }
     train::Gradients<Scalar> g;
     g.inputs = std::move(d_input);
@@ -427,6 +491,12 @@ class Bidirectional {
   }
 
  private:
+  // The directions' pair of options, delegated to the five-argument constructor.
+  Bidirectional(Eigen::Index input_size, const ForwardConfig& config, std::pair<LayerOptions, LayerOptions> options,
+                const BackwardConfig& backward_config, std::string name)
+      : Bidirectional(input_size, config, std::move(options.first), backward_config, std::move(options.second),
+                      std::move(name)) {}
+
   void set_recording(bool on) noexcept {
     recording_ = on;
     forward_.set_recording(on);
@@ -451,12 +521,6 @@ class Bidirectional {
                   "birnn::Bidirectional<Cell, ...>::forward: the input's Features differ from the cell's InputSize");
   }
 
-  static LayerOptions direction_options(const char* prefix, bool go_backwards) {
-    LayerOptions o;
-    o.name = std::string(prefix) + detail::default_layer_name(Cell::keras_name);
-    o.go_backwards = go_backwards;
-    return o;
-  }
   static BackwardConfig backward_copy(const ForwardConfig& c) {
     static_assert(std::is_same_v<Cell, BackwardCell>,
                   "birnn::Bidirectional<Cell, ..., BackwardCell>: with another BackwardCell, give the backward "
@@ -476,22 +540,36 @@ class Bidirectional {
     const typename Cell::State* fi = initial ? &initial->forward : nullptr;
     const typename BackwardCell::State* bi = initial ? &initial->backward : nullptr;
     if constexpr (std::is_same_v<Cell, BackwardCell>) {
-      // Same cell type: one product projects the input of every step for both directions.
-      refresh_fused_weights();
-      const Eigen::Index wf = std::as_const(forward_).weights().kernel.cols();
-      const Eigen::Index ld = fused_kernel_.cols();
-      if (recording_) input_ = x.matrix();
-      projected_.resize(batch * time, ld);
-      projected_.noalias() = x.matrix() * fused_kernel_;
-      projected_.rowwise() += fused_bias_;
-      auto forward = [&] { forward_.recur(projected_.data(), ld, batch, time, mask, fi, fs); };
-      auto backward = [&] { backward_.recur(projected_.data() + wf, ld, batch, time, mask, bi, bs); };
-      run_both(forward, backward);
-    } else {
-      auto forward = [&] { forward_.run(x.matrix(), batch, time, mask, fi, fs); };
-      auto backward = [&] { backward_.run(x.matrix(), batch, time, mask, bi, bs); };
-      run_both(forward, backward);
+      // Same cell type: one product projects the input of every step for both directions,
+      // except in a training pass that drops input features (each direction masks its own).
+      const bool fused = !recording_ || (!forward_.drops_input() && !backward_.drops_input());
+      if (recording_) fused_pass_ = fused;
+      if (fused) {
+        fused_directions(x, mask, fi, bi, fs, bs);
+        return;
+      }
     }
+    auto forward = [&] { forward_.run(x.matrix(), batch, time, mask, fi, fs); };
+    auto backward = [&] { backward_.run(x.matrix(), batch, time, mask, bi, bs); };
+    run_both(forward, backward);
+  }
+
+  // Both directions over the fused projection (same cell type only).
+  template <class S, int F>
+  void fused_directions(const Sequence<S, F>& x, const Mask* mask, const typename Cell::State* fi,
+                        const typename BackwardCell::State* bi, detail::SequenceSink<Scalar> fs,
+                        detail::SequenceSink<Scalar> bs) {
+    const Eigen::Index batch = x.batch(), time = x.time();
+    refresh_fused_weights();
+    const Eigen::Index wf = std::as_const(forward_).weights().kernel.cols();
+    const Eigen::Index ld = fused_kernel_.cols();
+    if (recording_) input_ = x.matrix();
+    projected_.resize(batch * time, ld);
+    projected_.noalias() = x.matrix() * fused_kernel_;
+    projected_.rowwise() += fused_bias_;
+    auto forward = [&] { forward_.recur(projected_.data(), ld, batch, time, mask, fi, fs); };
+    auto backward = [&] { backward_.recur(projected_.data() + wf, ld, batch, time, mask, bi, bs); };
+    run_both(forward, backward);
   }
 
   // The directions share nothing but the input and the projection: with a worker they run
@@ -534,6 +612,7 @@ class Bidirectional {
   // the backward's buffers.
   using Buffer = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   bool recording_ = false;
+  bool fused_pass_ = false;  // the recorded pass used the fused projection (input_ holds its input)
   Buffer input_, recorded_forward_, recorded_backward_;
   Buffer d_forward_, d_backward_, d_projected_, fused_gradient_;
   typename Cell::Hidden d_last_forward_;

@@ -20,6 +20,16 @@
 /// auto y = lstm.forward_train(x);                  // as forward(x), recorded
 /// birnn::train::Gradients<float> g = lstm.backward(dy);   // dy: dL/dy, shaped like y
 /// ```
+///
+/// Dropout: Keras's `dropout`, `recurrent_dropout` and `seed` are `LayerOptions` fields. They
+/// act in `forward_train` only (each call draws new masks, reused at every step, and
+/// `backward` differentiates through them); `forward`/`call` ignore them, as Keras's inference does:
+/// ```cpp
+/// birnn::LayerOptions o;
+/// o.dropout = 0.2;  o.recurrent_dropout = 0.1;  o.seed = 7;   // unset seed: from the name
+/// birnn::Rnn<birnn::LSTM<float>> lstm(16, {32}, o);
+/// lstm.forward_train(x);   // lstm.core().dropout_masks() holds this pass's masks
+/// ```
 
 #include "birnn/cells/cell_traits.hpp"
 #include "birnn/detail/recurrent_core.hpp"
@@ -34,6 +44,7 @@
 
 #include <Eigen/Core>
 
+#include <cstdint>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -76,8 +87,9 @@ class Rnn {
   /// A layer with zero weights.
   /// @param input_size  features per step (must equal `InputSize` when that is fixed).
   /// @param config      the cell's settings: units, activations, bias.
-  /// @param options     name, `go_backwards`, `zero_output_for_mask`.
-  /// @throws config_error for a non-positive size or one that contradicts the template.
+  /// @param options     name, `go_backwards`, `zero_output_for_mask`, dropout rates and seed.
+  /// @throws config_error for a non-positive size, one that contradicts the template, or a
+  ///         dropout rate outside [0, 1).
   Rnn(Eigen::Index input_size, const Config& config, LayerOptions options = {})
       : core_(input_size, config, with_default_name(std::move(options))) {}
 
@@ -135,7 +147,11 @@ class Rnn {
     return call(x, &mask, &initial_state);
   }
 
-  /// The core that runs the time loop (for layers built on this one).
+  /// Restarts the stream of dropout masks from `seed` (see `LayerOptions::seed`).
+  void reseed(std::uint64_t seed) { core_.reseed(seed); }
+
+  /// The core that runs the time loop (for layers built on this one); also the dropout masks
+  /// of the last training pass (`core().dropout_masks()`).
   detail::RecurrentCore<Cell>& core() noexcept { return core_; }
   const detail::RecurrentCore<Cell>& core() const noexcept { return core_; }
 
@@ -161,8 +177,9 @@ class Rnn {
   }
 
   /// Runs like `call` and records what `backward` needs (the input, per step the gates and
-  /// previous states, the mask). The record stays until the next `forward_train`; the weights
-  /// must not change before `backward`.
+  /// previous states, the mask, the dropout masks). With dropout rates above 0 it draws this
+  /// pass's masks and applies them as Keras's training mode does. The record stays until the
+  /// next `forward_train`; the weights must not change before `backward`.
   /// @throws shape_error, mask_error as `forward`.
   template <class S, int F>
   Result forward_train(const Sequence<S, F>& x, const Mask* mask = nullptr, const State* initial = nullptr) {

@@ -5,6 +5,10 @@
 /// `return_state` and the merge mode are runtime settings here; each layer dispatches to the
 /// compile-time `Rnn` / `Bidirectional` instantiation for them, so the maths is the
 /// templates'. The mask passes on when the layer returns sequences (Keras's rule).
+///
+/// Dropout: the layers take Keras's `dropout`, `recurrent_dropout` and `seed` in their
+/// `LayerOptions` (a `BidirectionalLayer` in the wrapped layer's options, or per direction).
+/// `call_train` (what `Model::forward_train` runs) applies them; `call` (`predict`) ignores them.
 
 #include "birnn/detail/merge_outputs.hpp"
 #include "birnn/layers/bidirectional.hpp"
@@ -13,8 +17,10 @@
 
 #include <Eigen/Core>
 
+#include <cstdint>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -43,6 +49,18 @@ inline std::string recurrent_label(const char* cls, const std::string& name) {
   return cat("birnn::", cls, " '", name, "'");
 }
 
+/// Keras's `unit_forget_bias` at initialization: the forget block `[u, 2u)` of an LSTM's
+/// bias (the weight at `first + 2`) set to 1. Other cells have no such setting.
+template <class Cell, class Scalar>
+void apply_unit_forget_bias(const typename Cell::Config& c, std::vector<Tensor<Scalar>>& w, std::size_t first) {
+  if constexpr (std::is_same_v<Cell, LSTM<typename Cell::Scalar, Cell::input_size_at_compile_time,
+                                          Cell::units_at_compile_time>>) {
+    if (!c.use_bias || !c.unit_forget_bias) return;
+    auto& bias = w.at(first + 2).values;
+    for (Eigen::Index k = c.units; k < 2 * c.units; ++k) bias.at(static_cast<std::size_t>(k)) = Scalar(1);
+  }
+}
+
 }  // namespace detail
 
 /// A Keras `SimpleRNN`, `LSTM` or `GRU` layer in a runtime model.
@@ -52,6 +70,8 @@ class RecurrentLayer final : public Layer<typename Cell::Scalar> {
   using Scalar = typename Cell::Scalar;
   using Config = typename Cell::Config;
 
+  /// @param options  name, `go_backwards`, `zero_output_for_mask`, dropout rates and seed.
+  /// @throws config_error as `Rnn`'s constructor (also for a dropout rate outside [0, 1)).
   RecurrentLayer(Eigen::Index input_size, const Config& config, LayerOptions options, bool return_sequences,
                  bool return_state)
       : return_state_(return_state), rnn_(make(input_size, config, std::move(options), return_sequences)) {}
@@ -60,8 +80,27 @@ class RecurrentLayer final : public Layer<typename Cell::Scalar> {
   std::string class_name() const override { return Cell::keras_name; }
   bool return_sequences() const noexcept { return rnn_.index() == 0; }
   bool return_state() const noexcept { return return_state_; }
+  /// The layer's options: name, `go_backwards`, dropout rates, seed.
+  const LayerOptions& options() const {
+    return std::visit([](auto& r) -> const LayerOptions& { return r.options(); }, rnn_);
+  }
+  /// The dropout masks of the last `call_train`.
+  const typename detail::RecurrentCore<Cell>::DropoutMasks& dropout_masks() const {
+    return std::visit([](auto& r) -> const auto& { return r.core().dropout_masks(); }, rnn_);
+  }
+  /// Restarts the stream of dropout masks from `seed`.
+  void reseed(std::uint64_t seed) {
+    std::visit([&](auto& r) { r.reseed(seed); }, rnn_);
+  }
   Eigen::Index units() const { return std::visit([](auto& r) { return r.units(); }, rnn_); }
   Eigen::Index count_params() const override { return std::visit([](auto& r) { return r.count_params(); }, rnn_); }
+  /// Keras's default initializers (see `Layer::initialize`), with LSTM's `unit_forget_bias`.
+  void initialize(train::Rng& rng) override {
+    Layer<Scalar>::initialize(rng);
+    auto w = get_weights();
+    std::visit([&](auto& r) { detail::apply_unit_forget_bias<Cell>(r.config(), w, 0); }, rnn_);
+    set_weights(w);
+  }
   std::vector<WeightSpec> weight_specs() const override {
     return std::visit([](auto& r) { return r.weight_specs(); }, rnn_);
   }
@@ -165,8 +204,18 @@ class BidirectionalLayer final : public Layer<typename Cell::Scalar> {
   /// builds it from one `layer`): names "forward_<cell>" and "backward_<cell>".
   BidirectionalLayer(Eigen::Index input_size, const typename Cell::Config& config, MergeMode merge_mode,
                      bool return_sequences, bool return_state = false, std::string name = "bidirectional")
-      : BidirectionalLayer(input_size, config, direction("forward_", false), same_config(config),
-                           direction("backward_", true), merge_mode, return_sequences, return_state, std::move(name)) {}
+      : BidirectionalLayer(input_size, config, LayerOptions{}, merge_mode, return_sequences, return_state,
+                           std::move(name)) {}
+
+  /// The same from the wrapped layer's options `layer` (name, dropout rates, seed), which go to
+  /// both directions as `detail::bidirectional_options` says: "forward_<name>" and
+  /// "backward_<name>", the backward direction's seed derived from the forward one's.
+  /// @throws config_error also for a dropout rate outside [0, 1).
+  BidirectionalLayer(Eigen::Index input_size, const typename Cell::Config& config, const LayerOptions& layer,
+                     MergeMode merge_mode, bool return_sequences, bool return_state = false,
+                     std::string name = "bidirectional")
+      : BidirectionalLayer(input_size, config, detail::bidirectional_options(layer, Cell::keras_name),
+                           same_config(config), merge_mode, return_sequences, return_state, std::move(name)) {}
 
   BidirectionalLayer(Eigen::Index input_size, const typename Cell::Config& forward_config, LayerOptions forward_options,
                      const typename BackwardCell::Config& backward_config, LayerOptions backward_options,
@@ -186,9 +235,34 @@ class BidirectionalLayer final : public Layer<typename Cell::Scalar> {
   MergeMode merge_mode() const noexcept { return merge_; }
   bool return_sequences() const noexcept { return bi_.index() == 0; }
   bool return_state() const noexcept { return return_state_; }
+  /// The directions' options: names, `go_backwards`, dropout rates, seeds.
+  const LayerOptions& forward_options() const {
+    return std::visit([](auto& b) -> const LayerOptions& { return b.forward_layer().options(); }, bi_);
+  }
+  const LayerOptions& backward_options() const {
+    return std::visit([](auto& b) -> const LayerOptions& { return b.backward_layer().options(); }, bi_);
+  }
+  /// Restarts both directions' streams of dropout masks (see `Bidirectional::reseed`).
+  void reseed(std::uint64_t seed) {
+    std::visit([&](auto& b) { b.reseed(seed); }, bi_);
+  }
   Eigen::Index forward_units() const { return std::visit([](auto& b) { return b.forward_layer().units(); }, bi_); }
   Eigen::Index backward_units() const { return std::visit([](auto& b) { return b.backward_layer().units(); }, bi_); }
   Eigen::Index count_params() const override { return std::visit([](auto& b) { return b.count_params(); }, bi_); }
+  /// Keras's default initializers (see `Layer::initialize`) for both directions, with LSTM's
+  /// `unit_forget_bias`.
+  void initialize(train::Rng& rng) override {
+    Layer<Scalar>::initialize(rng);
+    auto w = get_weights();
+    std::visit(
+        [&](auto& b) {
+          detail::apply_unit_forget_bias<Cell>(b.forward_layer().config(), w, 0);
+          detail::apply_unit_forget_bias<BackwardCell>(b.backward_layer().config(), w,
+                                                       b.forward_layer().weight_specs().size());
+        },
+        bi_);
+    set_weights(w);
+  }
   std::vector<WeightSpec> weight_specs() const override {
     return std::visit(
         [](auto& b) {
@@ -350,12 +424,12 @@ class BidirectionalLayer final : public Layer<typename Cell::Scalar> {
 
   std::string label() const { return detail::cat("birnn::Bidirectional '", name(), "'"); }
 
-  static LayerOptions direction(const char* prefix, bool go_backwards) {
-    LayerOptions o;
-    o.name = prefix + detail::default_layer_name(Cell::keras_name);
-    o.go_backwards = go_backwards;
-    return o;
-  }
+  // The directions' pair of options, delegated to the constructor that takes both.
+  BidirectionalLayer(Eigen::Index input_size, const typename Cell::Config& config,
+                     std::pair<LayerOptions, LayerOptions> options, const typename BackwardCell::Config& backward_config,
+                     MergeMode merge_mode, bool return_sequences, bool return_state, std::string name)
+      : BidirectionalLayer(input_size, config, std::move(options.first), backward_config, std::move(options.second),
+                           merge_mode, return_sequences, return_state, std::move(name)) {}
   static const typename BackwardCell::Config& same_config(const typename Cell::Config& c) {
     static_assert(std::is_same_v<Cell, BackwardCell>,
                   "birnn::BidirectionalLayer<Cell, BackwardCell>: with another BackwardCell, give the backward "
