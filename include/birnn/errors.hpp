@@ -38,6 +38,10 @@ struct config_error : error {
 struct value_error : error {
   using error::error;
 };
+/// A file that cannot be read or written, or whose contents are not what birnn wrote.
+struct io_error : error {
+  using error::error;
+};
 
 namespace detail {
 

@@ -16,6 +16,7 @@
 #include "birnn/model/value.hpp"
 #include "birnn/parallel/worker.hpp"
 #include "birnn/tensor.hpp"
+#include "birnn/train/initializers.hpp"
 
 #include <Eigen/Core>
 
@@ -33,6 +34,25 @@ struct LayerGradients {
   std::vector<Tensor<Scalar>> weights;       ///< `dL/dw`, Keras `get_weights()` order and shapes
   std::vector<Batch<Scalar>> initial_state;  ///< `dL/d initial state` (recurrent layers), Keras order
 };
+
+namespace detail {
+
+/// A weight drawn by the initializer Keras gives it by default, by its name.
+/// @throws config_error for a weight name without a Keras default here.
+template <class Scalar>
+Tensor<Scalar> keras_default_initializer(const WeightSpec& spec, train::Rng& rng) {
+  // A Bidirectional layer names its weights "forward_lstm/kernel": the part after the '/' counts.
+  const auto slash = spec.name.rfind('/');
+  const std::string name = slash == std::string::npos ? spec.name : spec.name.substr(slash + 1);
+  if (name == "kernel") return train::glorot_uniform<Scalar>(spec.shape, rng);
+  if (name == "recurrent_kernel") return train::orthogonal<Scalar>(spec.shape, rng);
+  if (name == "bias") return train::zeros<Scalar>(spec.shape);
+  if (name == "embeddings") return train::random_uniform<Scalar>(spec.shape, rng);
+  throw config_error(cat("birnn::initialize: weight '", spec.name,
+                         "': expected kernel, recurrent_kernel, bias or embeddings, got another name"));
+}
+
+}  // namespace detail
 
 /// A layer of a runtime `Model`.
 template <class Scalar>
@@ -54,6 +74,15 @@ class Layer {
   virtual std::vector<Shape> output_shapes(const Shape& input) const = 0;
   /// Runs the layer. `initial_state` (Keras's list) is for recurrent layers.
   virtual Flow<Scalar> call(const Flow<Scalar>& in, const std::vector<Batch<Scalar>>* initial_state) = 0;
+  /// Sets the weights by Keras's default initializers, drawn from `rng`: by weight name,
+  /// `kernel` glorot_uniform, `recurrent_kernel` orthogonal, `bias` zeros, `embeddings`
+  /// uniform in [-0.05, 0.05]. Recurrent layers add LSTM's `unit_forget_bias`.
+  virtual void initialize(train::Rng& rng) {
+    auto specs = weight_specs();
+    std::vector<Tensor<Scalar>> w;
+    for (const auto& s : specs) w.push_back(detail::keras_default_initializer<Scalar>(s, rng));
+    set_weights(w);
+  }
   /// Whether `call` reads token ids rather than values.
   virtual bool reads_ids() const { return false; }
   /// Lets a layer with independent parts (Bidirectional) run one of them on `worker`.

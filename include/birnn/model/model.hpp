@@ -13,22 +13,67 @@
 /// auto y = model.forward_train(x);                       // as predict(x)
 /// auto g = model.backward({birnn::Value<float>::of(dy)});   // dL/dy, one per output
 /// ```
+///
+/// Keras's training API on top of that: `initialize(seed)` (Keras's default initializers),
+/// `compile(optimizer, loss, metrics)`, `fit(x, y, options)` returning a `train::History`,
+/// `evaluate(x, y)`, and `save_weights` / `load_weights`:
+/// ```cpp
+/// model.initialize(/*seed*/ 1);
+/// model.compile("adam", "binary_crossentropy", {"accuracy"});
+/// birnn::train::FitOptions fit;
+/// fit.epochs = 5;
+/// fit.validation_split = 0.2;
+/// birnn::train::History h = model.fit(ids, labels, fit);   // labels: Value (batch, 1)
+/// ```
+/// A loss on a `return_sequences` output applies to every step; the mask that reaches the
+/// output (from `Embedding(mask_zero=True)` or `Masking`) leaves masked steps out, as Keras does.
 
 #include "birnn/errors.hpp"
+#include "birnn/io/weights_file.hpp"
 #include "birnn/model/layer.hpp"
 #include "birnn/model/value.hpp"
+#include "birnn/train/batches.hpp"
 #include "birnn/train/gradients.hpp"
+#include "birnn/train/history.hpp"
+#include "birnn/train/initializers.hpp"
+#include "birnn/train/losses.hpp"
+#include "birnn/train/optimizers.hpp"
+#include "birnn/train/progress.hpp"
 
 #include <Eigen/Core>
 
+#include <cmath>
+#include <cstdint>
 #include <iomanip>
+#include <iostream>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <sstream>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace birnn {
+namespace train {
+
+/// The settings of `Model::fit`; Keras's `fit` arguments, with Keras's defaults.
+struct FitOptions {
+  int epochs = 1;
+  Eigen::Index batch_size = 32;
+  /// The last fraction of the samples (taken before shuffling) that validates instead of training.
+  double validation_split = 0.0;
+  /// Reorder the training samples at the start of every epoch.
+  bool shuffle = true;
+  /// Seeds the shuffling (and nothing else: dropout has its own per-layer seeds).
+  std::uint64_t seed = 0;
+  Verbosity verbose = Verbosity::automatic;
+  /// Where the progress and the per-epoch lines go.
+  std::ostream* out = &std::cout;
+};
+
+}  // namespace train
 
 /// A stack of layers.
 /// @tparam Scalar  float or double.
@@ -160,6 +205,99 @@ class Model {
     return g;
   }
 
+  // ---- Training: Keras's compile / fit / evaluate --------------------------------------
+
+  /// Sets every weight by Keras's default initializers (kernels glorot_uniform, recurrent
+  /// kernels orthogonal, biases zeros with LSTM's forget block at 1 when `unit_forget_bias`,
+  /// embeddings uniform in [-0.05, 0.05]), drawn from `seed`: the same seed gives the same weights.
+  void initialize(std::uint64_t seed) {
+    train::Rng rng(seed);
+    for (auto& l : layers_) {
+      train::Rng layer_rng = rng.split();
+      l->initialize(layer_rng);
+    }
+  }
+
+  /// Keras's `compile`: the optimizer, the loss and the metrics ("accuracy" or none) of `fit`.
+  /// @throws config_error for a null optimizer or an unknown metric.
+  void compile(std::unique_ptr<train::Optimizer<Scalar>> optimizer, train::Loss<Scalar> loss,
+               std::vector<std::string> metrics = {}) {
+    if (!optimizer) throw config_error(detail::cat("birnn::Model '", name_, "': compile: expected an optimizer, got null"));
+    for (const auto& m : metrics)
+      if (m != "accuracy" && m != "acc")
+        throw config_error(detail::cat("birnn::Model '", name_, "': compile: metric: expected \"accuracy\", got '", m,
+                                       "'"));
+    optimizer_ = std::move(optimizer);
+    loss_ = std::move(loss);
+    accuracy_ = !metrics.empty();
+  }
+  /// `compile` by Keras names: `compile("adam", "sparse_categorical_crossentropy", {"accuracy"})`,
+  /// with Keras's default settings for the optimizer and `from_logits = false`.
+  void compile(const std::string& optimizer, const std::string& loss, std::vector<std::string> metrics = {}) {
+    compile(train::make_optimizer<Scalar>(optimizer), train::Loss<Scalar>::from_name(loss), std::move(metrics));
+  }
+  bool compiled() const noexcept { return optimizer_ != nullptr; }
+  train::Optimizer<Scalar>& optimizer() {
+    require_compiled("optimizer");
+    return *optimizer_;
+  }
+  const train::Loss<Scalar>& loss() const noexcept { return loss_; }
+
+  /// Keras's `fit` on token ids `(samples, time)` (a model that starts with `Embedding`).
+  /// `y` holds the targets: `(samples, k)`, or `(samples, time, k)` for a sequence output;
+  /// class ids (k = 1) for sparse_categorical_crossentropy.
+  /// @throws config_error when not compiled or for bad options; shape_error for targets
+  ///         that do not fit the output; as `forward_train` and the loss otherwise.
+  train::History fit(const TokenIds& x, const Value<Scalar>& y, const train::FitOptions& options = {}) {
+    return fit_rows(x, nullptr, y, options);
+  }
+  /// Keras's `fit` on values `(samples, time, features)`, with an optional mask `(samples, time)`.
+  train::History fit(const Sequence<Scalar>& x, const Value<Scalar>& y, const train::FitOptions& options = {},
+                     const std::optional<Mask>& mask = std::nullopt) {
+    return fit_rows(x, mask ? &*mask : nullptr, y, options);
+  }
+
+  /// Keras's `evaluate`: the loss (and accuracy) over all samples, batch by batch, at inference
+  /// (no dropout). Returns {"loss": ..., "accuracy": ...}.
+  std::map<std::string, double> evaluate(const TokenIds& x, const Value<Scalar>& y, Eigen::Index batch_size = 32) {
+    return evaluate_rows(x, nullptr, y, all_rows(train::samples(x)), batch_size, "evaluate");
+  }
+  std::map<std::string, double> evaluate(const Sequence<Scalar>& x, const Value<Scalar>& y,
+                                         Eigen::Index batch_size = 32, const std::optional<Mask>& mask = std::nullopt) {
+    return evaluate_rows(x, mask ? &*mask : nullptr, y, all_rows(train::samples(x)), batch_size, "evaluate");
+  }
+
+  /// One training step on one batch: forward (recorded, with dropout), loss, backward, and
+  /// the optimizer's update. `x` is `TokenIds` (then `mask` must be null) or a `Sequence`.
+  /// Returns the batch's loss and adds its accuracy to `accuracy` (when not null).
+  template <class X>
+  Scalar train_step(const X& x, const Mask* mask, const Value<Scalar>& y, train::AccuracyCount* accuracy = nullptr) {
+    require_compiled("train_step");
+    std::vector<Value<Scalar>> out;
+    if constexpr (std::is_same_v<X, TokenIds>) {
+      if (mask)
+        throw mask_error(detail::cat("birnn::Model '", name_, "': train_step: a model on token ids takes its mask "
+                                     "from Embedding(mask_zero=True); expected no mask, got one"));
+      out = forward_train(x);
+    } else {
+      out = mask ? forward_train(x, *mask) : forward_train(x);
+    }
+    Value<Scalar> d = cotangent_shape(out.front());
+    const Scalar l = objective(out.front(), y, &d, accuracy);
+    auto g = backward({std::move(d)});
+    auto params = get_weights();
+    optimizer_->apply(params, g.weights);
+    set_weights(params);
+    return l;
+  }
+
+  /// Writes every weight (Keras `get_weights()` order) to `path` (see `io/weights_file.hpp`).
+  /// @throws io_error
+  void save_weights(const std::string& path) const { io::save_weights(path, get_weights()); }
+  /// Reads weights written by `save_weights`.
+  /// @throws io_error for an unreadable file; weight_error when they do not fit this model.
+  void load_weights(const std::string& path) { set_weights(io::load_weights<Scalar>(path)); }
+
   /// Keras-style summary: one row per layer (name and class, output shape, parameters), totals.
   void summary(std::ostream& os) const {
     const int w1 = 32, w2 = 26, w3 = 12;
@@ -205,6 +343,141 @@ class Model {
     return in;
   }
 
+  void require_compiled(const char* what) const {
+    if (!optimizer_)
+      throw config_error(detail::cat("birnn::Model '", name_, "': ", what,
+                                     ": expected a compiled model (call compile first), got none"));
+  }
+  static train::Rows all_rows(Eigen::Index n) {
+    train::Rows r(static_cast<std::size_t>(n));
+    for (Eigen::Index k = 0; k < n; ++k) r[static_cast<std::size_t>(k)] = k;
+    return r;
+  }
+  std::vector<Value<Scalar>> predict_any(const TokenIds& x, const Mask*) { return predict(x); }
+  std::vector<Value<Scalar>> predict_any(const Sequence<Scalar>& x, const Mask* m) {
+    return m ? predict(x, *m) : predict(x);
+  }
+  static Value<Scalar> cotangent_shape(const Value<Scalar>& y) {
+    if (y.rank == 3) return Value<Scalar>::of(Sequence<Scalar>(y.sequence.batch(), y.sequence.time(), y.sequence.features()));
+    return Value<Scalar>::of(Batch<Scalar>(y.matrix.rows(), y.matrix.cols()));
+  }
+
+  // The loss of one batch's output against its targets (and, with `d`, its gradient); the
+  // output mask of a sequence output leaves masked steps out.
+  Scalar objective(const Value<Scalar>& out, const Value<Scalar>& y, Value<Scalar>* d, train::AccuracyCount* accuracy) {
+    const std::string label = detail::cat("birnn::Model '", name_, "'");
+    if (out.rank != y.rank || out.batch() != y.batch() || (out.rank == 3 && out.sequence.time() != y.sequence.time()))
+      throw shape_error(detail::cat(label, ": targets shape: expected ", shape_string(out.shape()),
+                                    " (the output's, with k features or 1 class id), got ", shape_string(y.shape())));
+    const Mask* mask = out.rank == 3 && output_mask_ ? &*output_mask_ : nullptr;
+    const auto& pred = out.rank == 3 ? out.sequence.matrix() : out.matrix;
+    const auto& target = y.rank == 3 ? y.sequence.matrix() : y.matrix;
+    Batch<Scalar>* grad = nullptr;
+    Batch<Scalar> g;
+    if (d) grad = &g;
+    const Scalar l = loss_(pred, target, nullptr, grad, mask);
+    if (d) {
+      if (d->rank == 3)
+        d->sequence.matrix() = g;
+      else
+        d->matrix = std::move(g);
+    }
+    if (accuracy && accuracy_) *accuracy += loss_.accuracy(pred, target, nullptr, mask);
+    return l;
+  }
+
+  template <class X>
+  void check_fit_data(const X& x, const Mask* mask, const Value<Scalar>& y, const char* what) const {
+    const std::string label = detail::cat("birnn::Model '", name_, "': ", what);
+    const Eigen::Index n = train::samples(x);
+    if (n <= 0) throw shape_error(detail::cat(label, ": samples: expected at least 1, got ", n));
+    if (y.batch() != n) throw shape_error(detail::cat(label, ": target samples: expected ", n, ", got ", y.batch()));
+    if (mask && mask->rows() != n)
+      throw mask_error(detail::cat(label, ": mask rows: expected ", n, ", got ", mask->rows()));
+  }
+
+  template <class X>
+  train::History fit_rows(const X& x, const Mask* mask, const Value<Scalar>& y, const train::FitOptions& o) {
+    require_compiled("fit");
+    check_fit_data(x, mask, y, "fit");
+    const std::string label = detail::cat("birnn::Model '", name_, "': fit");
+    if (o.epochs < 0) throw config_error(detail::cat(label, ": epochs: expected at least 0, got ", o.epochs));
+    if (o.batch_size <= 0) throw config_error(detail::cat(label, ": batch_size: expected at least 1, got ", o.batch_size));
+    auto [train_rows, validation_rows] = train::split_rows(train::samples(x), o.validation_split, label);
+    std::uint64_t shuffle_state = o.seed * 0x9E3779B97F4A7C15ULL + 1;
+    std::ostream& os = o.out ? *o.out : std::cout;
+    train::History history;
+    const auto steps = static_cast<std::size_t>((static_cast<Eigen::Index>(train_rows.size()) + o.batch_size - 1) / o.batch_size);
+    for (int epoch = 0; epoch < o.epochs; ++epoch) {
+      if (o.shuffle) train::shuffle_rows(train_rows, shuffle_state);
+      train::Progress progress(os, o.verbose, steps);
+      if (progress.prints()) os << "Epoch " << epoch + 1 << '/' << o.epochs << '\n';
+      double loss_sum = 0, weight_sum = 0;
+      train::AccuracyCount acc;
+      for (std::size_t s = 0; s < steps; ++s) {
+        const auto first = static_cast<std::size_t>(s) * static_cast<std::size_t>(o.batch_size);
+        const auto last = std::min(train_rows.size(), first + static_cast<std::size_t>(o.batch_size));
+        const train::Rows rows(train_rows.begin() + static_cast<std::ptrdiff_t>(first),
+                               train_rows.begin() + static_cast<std::ptrdiff_t>(last));
+        const auto xb = train::take(x, rows);
+        const auto yb = train::take(y, rows);
+        Scalar l;
+        if (mask) {
+          const Mask mb = train::take(*mask, rows);
+          l = train_step(xb, &mb, yb, &acc);
+        } else {
+          l = train_step(xb, nullptr, yb, &acc);
+        }
+        // Keras's progress bar: the mean of the batch losses, weighted by batch size.
+        loss_sum += static_cast<double>(l) * static_cast<double>(rows.size());
+        weight_sum += static_cast<double>(rows.size());
+        std::vector<std::pair<std::string, double>> now{{"loss", loss_sum / weight_sum}};
+        if (accuracy_) now.emplace_back("accuracy", acc.result());
+        progress.update(s + 1, now);
+      }
+      std::vector<std::pair<std::string, double>> epoch_metrics{{"loss", loss_sum / weight_sum}};
+      if (accuracy_) epoch_metrics.emplace_back("accuracy", acc.result());
+      if (!validation_rows.empty()) {
+        const auto v = evaluate_rows(x, mask, y, validation_rows, o.batch_size, "fit (validation)");
+        epoch_metrics.emplace_back("val_loss", v.at("loss"));
+        if (accuracy_) epoch_metrics.emplace_back("val_accuracy", v.at("accuracy"));
+      }
+      for (const auto& [k, value] : epoch_metrics) history.add(k, value);
+      progress.finish(epoch_metrics);
+    }
+    return history;
+  }
+
+  template <class X>
+  std::map<std::string, double> evaluate_rows(const X& x, const Mask* mask, const Value<Scalar>& y,
+                                              const train::Rows& rows, Eigen::Index batch_size, const char* what) {
+    require_compiled(what);
+    check_fit_data(x, mask, y, what);
+    if (batch_size <= 0)
+      throw config_error(detail::cat("birnn::Model '", name_, "': ", what, ": batch_size: expected at least 1, got ",
+                                     batch_size));
+    double loss_sum = 0, weight_sum = 0;
+    train::AccuracyCount acc;
+    for (std::size_t first = 0; first < rows.size(); first += static_cast<std::size_t>(batch_size)) {
+      const auto last = std::min(rows.size(), first + static_cast<std::size_t>(batch_size));
+      const train::Rows part(rows.begin() + static_cast<std::ptrdiff_t>(first),
+                             rows.begin() + static_cast<std::ptrdiff_t>(last));
+      std::vector<Value<Scalar>> out;
+      if (mask) {
+        const Mask mb = train::take(*mask, part);
+        out = predict_any(train::take(x, part), &mb);
+      } else {
+        out = predict_any(train::take(x, part), nullptr);
+      }
+      const Scalar l = objective(out.front(), train::take(y, part), nullptr, &acc);
+      loss_sum += static_cast<double>(l) * static_cast<double>(part.size());
+      weight_sum += static_cast<double>(part.size());
+    }
+    std::map<std::string, double> r{{"loss", weight_sum > 0 ? loss_sum / weight_sum : 0.0}};
+    if (accuracy_) r["accuracy"] = acc.result();
+    return r;
+  }
+
   static std::string with_commas(Eigen::Index n) {
     std::string s = std::to_string(n);
     for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
@@ -226,6 +499,7 @@ class Model {
       flow = train ? l->call_train(flow, init) : l->call(flow, init);
     }
     trained_ = train;
+    output_mask_ = std::move(flow.mask);
     return std::move(flow.values);
   }
 
@@ -236,6 +510,11 @@ class Model {
   std::vector<std::size_t> outputs_;  // each layer's number of outputs
   bool trained_ = false;                  // the last run was forward_train
   std::size_t state_layer_ = 0;           // the first recurrent layer (takes the initial state)
+  std::optional<Mask> output_mask_;       // the mask that reached the output in the last run
+  // compile()
+  std::unique_ptr<train::Optimizer<Scalar>> optimizer_;
+  train::Loss<Scalar> loss_;
+  bool accuracy_ = false;
 };
 
 }  // namespace birnn
