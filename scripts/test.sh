@@ -38,6 +38,9 @@ finish() {
 trap finish EXIT
 
 scripts/install-deps.sh
+# Debian's dataset-fashion-mnist, unpacked for the short Fashion-MNIST training test.
+step="preparing the Fashion-MNIST data"
+scripts/fashion_mnist.sh --prepare
 
 # ---- Pass 1: optimised build, everything ---------------------------------------------
 step="configuring build/ci"
