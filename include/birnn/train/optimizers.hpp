@@ -461,7 +461,7 @@ class Adam : public Optimizer<Scalar> {
 /// The optimizer Keras's `optimizers.get(name)` gives, with its default arguments: "sgd",
 /// "rmsprop" or "adam", in any case (Keras matches them case-insensitively). A learning rate,
 /// if given, replaces the default.
-/// @throws config_error for another name (Keras's other optimizers are not implemented).
+/// @throws config_error for another name (birnn has SGD, RMSprop and Adam only).
 template <class Scalar>
 std::unique_ptr<Optimizer<Scalar>> make_optimizer(const std::string& name,
                                                   std::optional<double> learning_rate = std::nullopt) {
