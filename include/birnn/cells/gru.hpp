@@ -73,27 +73,14 @@ struct GRU {
     const auto& h = prev[0];
     if (c.reset_after) {
       q.noalias() = h * w.recurrent_kernel;
-      q.rowwise() += w.recurrent_bias;
-      auto zr = q.leftCols(2 * u);
-      zr += projected.leftCols(2 * u);
-      detail::activate(c.recurrent_activation, zr);
-      auto hh = detail::gate<Units>(q, 2, u);
-      hh.array() = detail::gate<Units>(projected, 2, u).array() + detail::gate<Units>(q, 1, u).array() * hh.array();
-      detail::activate(c.activation, hh);
+      reset_after_gates(w, c, projected, q);
     } else {
       auto zr = q.leftCols(2 * u);
       zr = projected.leftCols(2 * u);
       zr.noalias() += h * w.recurrent_kernel.leftCols(2 * u);
-      detail::activate(c.recurrent_activation, zr);
-      ws.reset.array() = detail::gate<Units>(q, 1, u).array() * h.array();
-      auto hh = detail::gate<Units>(q, 2, u);
-      hh = detail::gate<Units>(projected, 2, u);
-      hh.noalias() += ws.reset * detail::gate<Units>(w.recurrent_kernel, 2, u);
-      detail::activate(c.activation, hh);
+      reset_before_gates(w, c, projected, h, ws);
     }
-    const auto z = detail::gate<Units>(q, 0, u).array();
-    const auto hh = detail::gate<Units>(q, 2, u).array();
-    next[0].array() = z * h.array() + (Scalar(1) - z) * hh;
+    mix(c, h, q, next);
   }
 
   /// `step` with Keras's recurrent dropout (training; Keras's implementation 1): gate k's
@@ -112,31 +99,58 @@ struct GRU {
         dropped.array() = h.array() * masks[k].array();
         detail::gate<Units>(q, k, u).noalias() = dropped * detail::gate<Units>(w.recurrent_kernel, k, u);
       }
-      q.rowwise() += w.recurrent_bias;
-      auto zr = q.leftCols(2 * u);
-      zr += projected.leftCols(2 * u);
-      detail::activate(c.recurrent_activation, zr);
-      auto hh = detail::gate<Units>(q, 2, u);
-      hh.array() = detail::gate<Units>(projected, 2, u).array() + detail::gate<Units>(q, 1, u).array() * hh.array();
-      detail::activate(c.activation, hh);
+      reset_after_gates(w, c, projected, q);
     } else {
-      auto zr = q.leftCols(2 * u);
-      zr = projected.leftCols(2 * u);
+      q.leftCols(2 * u) = projected.leftCols(2 * u);
       for (int k = 0; k < 2; ++k) {
         dropped.array() = h.array() * masks[k].array();
         detail::gate<Units>(q, k, u).noalias() += dropped * detail::gate<Units>(w.recurrent_kernel, k, u);
       }
-      detail::activate(c.recurrent_activation, zr);
-      ws.reset.array() = detail::gate<Units>(q, 1, u).array() * (h.array() * masks[2].array());
-      auto hh = detail::gate<Units>(q, 2, u);
-      hh = detail::gate<Units>(projected, 2, u);
-      hh.noalias() += ws.reset * detail::gate<Units>(w.recurrent_kernel, 2, u);
-      detail::activate(c.activation, hh);
+      dropped.array() = h.array() * masks[2].array();
+      reset_before_gates(w, c, projected, dropped, ws);
     }
+    mix(c, h, q, next);
+  }
+
+ private:
+  // reset_after, once q holds the recurrent products (h U, or per gate with dropout):
+  // z, r = ract(projected + q + b1); hh = act(projected_h + r * (q_h + b1_h)).
+  template <class P>
+  static void reset_after_gates(const Weights& w, const Config& c, const Eigen::MatrixBase<P>& projected,
+                                Gates& q) noexcept {
+    const Eigen::Index u = c.units;
+    q.rowwise() += w.recurrent_bias;
+    auto zr = q.leftCols(2 * u);
+    zr += projected.leftCols(2 * u);
+    detail::activate(c.recurrent_activation, zr);
+    auto hh = detail::gate<Units>(q, 2, u);
+    hh.array() = detail::gate<Units>(projected, 2, u).array() + detail::gate<Units>(q, 1, u).array() * hh.array();
+    detail::activate(c.activation, hh);
+  }
+  // reset_after=False, once q's z and r blocks hold their pre-activations:
+  // hh = act(projected_h + (r * h_candidate) U_h), h_candidate = h (or h * mask_h with dropout).
+  template <class P>
+  static void reset_before_gates(const Weights& w, const Config& c, const Eigen::MatrixBase<P>& projected,
+                                 const Hidden& h_candidate, Workspace& ws) noexcept {
+    const Eigen::Index u = c.units;
+    auto& q = ws.q;
+    auto zr = q.leftCols(2 * u);
+    detail::activate(c.recurrent_activation, zr);
+    ws.reset.array() = detail::gate<Units>(q, 1, u).array() * h_candidate.array();
+    auto hh = detail::gate<Units>(q, 2, u);
+    hh = detail::gate<Units>(projected, 2, u);
+    hh.noalias() += ws.reset * detail::gate<Units>(w.recurrent_kernel, 2, u);
+    detail::activate(c.activation, hh);
+  }
+  // h_t = z * h_{t-1} + (1 - z) * hh, with the undropped h_{t-1}.
+  static void mix(const Config& c, const Hidden& h, const Gates& q, State& next) noexcept {
+    const Eigen::Index u = c.units;
     const auto z = detail::gate<Units>(q, 0, u).array();
     const auto hh = detail::gate<Units>(q, 2, u).array();
     next[0].array() = z * h.array() + (Scalar(1) - z) * hh;
   }
+
+ public:
 
   /// What a recorded forward keeps of a step besides the previous states: z, r and the
   /// candidate hh after their activations. (With `reset_after`, the backward recomputes the
