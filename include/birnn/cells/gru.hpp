@@ -56,12 +56,14 @@ struct GRU {
   struct Workspace {
     Gates q;       // recurrent projection h U (+ b1)
     Hidden reset;  // r * h_{t-1} (reset_after=false)
+    Eigen::Matrix<Scalar, Eigen::Dynamic, 1> gemm;  // scratch of the recurrent product
   };
 
   static int bias_rows(const Config& c) noexcept { return c.use_bias ? (c.reset_after ? 2 : 1) : 0; }
   static void prepare(Workspace& ws, Eigen::Index batch, const Config& c) {
     ws.q.resize(batch, gates * c.units);
     ws.reset.resize(batch, c.units);
+    ws.gemm.resize(Weights::scratch_size(batch, c.units));
   }
 
   /// One step for the whole batch; `projected` holds `x_t W + b` (row 0 of the bias when reset_after).
@@ -72,8 +74,9 @@ struct GRU {
     auto& q = ws.q;
     const auto& h = prev[0];
     if (c.reset_after) {
-      q.noalias() = h * w.recurrent_kernel;
-      reset_after_gates(w, c, projected, q);
+      q.rowwise() = w.recurrent_bias;  // q = h U + b1, the bias first
+      w.add_recurrent(h, q, ws.gemm);
+      reset_after_gates(w, c, projected, q, false);
     } else {
       auto zr = q.leftCols(2 * u);
       zr = projected.leftCols(2 * u);
@@ -99,7 +102,7 @@ struct GRU {
         dropped.array() = h.array() * masks[k].array();
         detail::gate<Units>(q, k, u).noalias() = dropped * detail::gate<Units>(w.recurrent_kernel, k, u);
       }
-      reset_after_gates(w, c, projected, q);
+      reset_after_gates(w, c, projected, q, true);
     } else {
       q.leftCols(2 * u) = projected.leftCols(2 * u);
       for (int k = 0; k < 2; ++k) {
@@ -113,13 +116,13 @@ struct GRU {
   }
 
  private:
-  // reset_after, once q holds the recurrent products (h U, or per gate with dropout):
-  // z, r = ract(projected + q + b1); hh = act(projected_h + r * (q_h + b1_h)).
+  // reset_after, once q holds the recurrent products (h U, or per gate with dropout), plus
+  // b1 unless add_bias: z, r = ract(projected + q + b1); hh = act(projected_h + r * (q_h + b1_h)).
   template <class P>
-  static void reset_after_gates(const Weights& w, const Config& c, const Eigen::MatrixBase<P>& projected,
-                                Gates& q) noexcept {
+  static void reset_after_gates(const Weights& w, const Config& c, const Eigen::MatrixBase<P>& projected, Gates& q,
+                                bool add_bias) noexcept {
     const Eigen::Index u = c.units;
-    q.rowwise() += w.recurrent_bias;
+    if (add_bias) q.rowwise() += w.recurrent_bias;
     auto zr = q.leftCols(2 * u);
     zr += projected.leftCols(2 * u);
     detail::activate(c.recurrent_activation, zr);

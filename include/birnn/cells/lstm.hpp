@@ -47,10 +47,14 @@ struct LSTM {
   };
   struct Workspace {
     Gates z;
+    Eigen::Matrix<Scalar, Eigen::Dynamic, 1> gemm;  // scratch of the recurrent product
   };
 
   static int bias_rows(const Config& c) noexcept { return c.use_bias ? 1 : 0; }
-  static void prepare(Workspace& ws, Eigen::Index batch, const Config& c) { ws.z.resize(batch, gates * c.units); }
+  static void prepare(Workspace& ws, Eigen::Index batch, const Config& c) {
+    ws.z.resize(batch, gates * c.units);
+    ws.gemm.resize(Weights::scratch_size(batch, c.units));
+  }
 
   /// One step for the whole batch; `projected` holds `x_t W + b` for every sequence.
   template <class P>
@@ -58,7 +62,7 @@ struct LSTM {
                    State& next, Workspace& ws) noexcept {
     auto& z = ws.z;
     z = projected;
-    z.noalias() += prev[0] * w.recurrent_kernel;
+    w.add_recurrent(prev[0], z, ws.gemm);
     finish_step(c, prev, next, z);
   }
 

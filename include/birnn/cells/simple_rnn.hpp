@@ -43,17 +43,21 @@ struct SimpleRNN {
   };
   struct Workspace {
     Gates z;
+    Eigen::Matrix<Scalar, Eigen::Dynamic, 1> gemm;  // scratch of the recurrent product
   };
 
   static int bias_rows(const Config& c) noexcept { return c.use_bias ? 1 : 0; }
-  static void prepare(Workspace& ws, Eigen::Index batch, const Config& c) { ws.z.resize(batch, c.units); }
+  static void prepare(Workspace& ws, Eigen::Index batch, const Config& c) {
+    ws.z.resize(batch, c.units);
+    ws.gemm.resize(Weights::scratch_size(batch, c.units));
+  }
 
   /// One step for the whole batch: `next.h = act(projected + prev.h U)`.
   template <class P>
   static void step(const Weights& w, const Config& c, const Eigen::MatrixBase<P>& projected, const State& prev,
                    State& next, Workspace& ws) noexcept {
     ws.z = projected;
-    ws.z.noalias() += prev[0] * w.recurrent_kernel;
+    w.add_recurrent(prev[0], ws.z, ws.gemm);
     detail::activate(c.activation, ws.z);
     next[0] = ws.z;
   }

@@ -7,6 +7,7 @@
 /// ranges of width u, in the cell's gate order.
 
 #include "birnn/cells/cell_traits.hpp"
+#include "birnn/detail/packed_gemm.hpp"
 #include "birnn/detail/size.hpp"
 #include "birnn/errors.hpp"
 #include "birnn/tensor.hpp"
@@ -29,6 +30,9 @@ struct KerasWeights {
   RecurrentKernel recurrent_kernel;  ///< (u, G*u): the recurrent side of every gate
   Bias bias;                         ///< (G*u): added on the input side (Keras bias, or row 0 of a (2, G*u) bias)
   Bias recurrent_bias;               ///< (G*u): row 1 of a (2, G*u) bias, added on the recurrent side; else zero
+  /// `recurrent_kernel` packed for the step's product (see `pack_recurrent`); not a weight:
+  /// `set`, `get` and the parameter counts ignore it. Empty until packed.
+  PackedRight<Scalar> packed_recurrent;
 
   /// Zero weights for `input` features and `units` units.
   KerasWeights(Eigen::Index input, Eigen::Index units)
@@ -81,6 +85,49 @@ struct KerasWeights {
       w.push_back(std::move(t));
     }
     return w;
+  }
+
+  /// Whether `add_recurrent` uses the packed kernel for a batch of `batch` rows: from 4 rows
+  /// (below that the product is a matrix-vector one, where Eigen's own routine is faster) and
+  /// kernels of at least 1024 values (smaller ones, often fixed-size, gain nothing from packing).
+  bool packs_for(Eigen::Index batch) const noexcept {
+    return gate_width != 1 && batch >= 4 && recurrent_kernel.size() >= 1024;
+  }
+
+  /// Packs `recurrent_kernel` for `add_recurrent` when `packs_for(batch)`; otherwise leaves the
+  /// packed copy empty. Call it after every change of `recurrent_kernel` (the recurrent core
+  /// does, before each time loop whose weights may have changed).
+  void pack_recurrent(Eigen::Index batch) {
+    if (packs_for(batch))
+      packed_recurrent.pack(recurrent_kernel.data(), recurrent_kernel.rows(), recurrent_kernel.cols(),
+                            recurrent_kernel.cols(), batch);
+    else
+      packed_recurrent = PackedRight<Scalar>();
+  }
+
+  /// Scratch scalars `add_recurrent` needs for `batch` rows (an upper bound, known before packing).
+  static Eigen::Index scratch_size(Eigen::Index batch, Eigen::Index units) noexcept {
+    return PackedRight<Scalar>::scratch_bound(units, batch);
+  }
+
+  /// `z += h * recurrent_kernel` for `h (batch, u)` and `z (batch, G*u)`: with the packed copy
+  /// when it is there and matches, else with Eigen's product. `scratch` is grown if it is too
+  /// small (so a caller that sized it with `scratch_size` never allocates here).
+  template <class H, class Z, class S>
+  void add_recurrent(const Eigen::MatrixBase<H>& h, Eigen::MatrixBase<Z>& z, Eigen::PlainObjectBase<S>& scratch) const {
+    constexpr bool direct = (int(Eigen::internal::traits<H>::Flags) & Eigen::DirectAccessBit) &&
+                            (int(Eigen::internal::traits<Z>::Flags) & Eigen::DirectAccessBit);
+    if constexpr (direct && H::IsRowMajor && Z::IsRowMajor && gate_width != 1) {
+      if (!packed_recurrent.empty() && packed_recurrent.rows() == h.cols() && packed_recurrent.cols() == z.cols() &&
+          h.rows() == z.rows() && h.innerStride() == 1 && z.innerStride() == 1) {
+        const Eigen::Index need = packed_recurrent.scratch_size(h.rows());
+        if (scratch.size() < need) scratch.resize(need, 1);
+        packed_recurrent.multiply_add(h.derived().data(), h.outerStride(), h.rows(), z.derived().data(),
+                                      z.outerStride(), scratch.data());
+        return;
+      }
+    }
+    z.noalias() += h * recurrent_kernel;
   }
 
   /// `projected = x * kernel + bias` for every row of `x`: the input side of every step at once.

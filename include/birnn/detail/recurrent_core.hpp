@@ -353,6 +353,10 @@ class RecurrentCore {
     }
     last_output_.setZero(batch, u);
     Cell::prepare(workspace_, batch, config_);
+    if (packed_version_ != version_ || weights_.packs_for(batch) == weights_.packed_recurrent.empty()) {
+      weights_.pack_recurrent(batch);  // once per change of the weights (or when the batch crosses packs_for)
+      packed_version_ = version_;
+    }
     if (recording_) start_tape(batch, time, mask);
     if (recording_ && !masks_.recurrent.empty()) {
       dropped_.resize(batch, u);
@@ -497,6 +501,8 @@ class RecurrentCore {
   LayerOptions options_;
   Weights weights_;
   std::uint64_t version_ = 0;
+  // The version of the weights `weights_.packed_recurrent` was packed from (none yet).
+  std::uint64_t packed_version_ = ~std::uint64_t(0);
   // Workspace, reused across calls.
   Gates projected_;
   State current_, next_;

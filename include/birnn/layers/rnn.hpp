@@ -100,6 +100,9 @@ class Rnn {
   Eigen::Index units() const noexcept { return core_.units(); }
 
   /// The weights in Keras layout (`kernel`, `recurrent_kernel`, `bias`), to read or write directly.
+  /// The layer keeps a packed copy of the recurrent kernel and rebuilds it on the next call after
+  /// this accessor was used, so write through the reference before the next `forward`, and keep
+  /// no reference across calls.
   typename Cell::Weights& weights() noexcept { return core_.weights(); }
   const typename Cell::Weights& weights() const noexcept { return core_.weights(); }
   /// Sets the weights from Keras `get_weights()` order and shapes.

@@ -1,0 +1,197 @@
+// The packed recurrent product (detail/packed_gemm.hpp, KerasWeights::add_recurrent): the same
+// numbers as Eigen's product over shapes that cross the kernel's blocking, writes only inside
+// its output, and layers that use it agree with the unpacked path and follow weight changes.
+// Expected values come from Eigen's own product, or from the same layer run on one sequence
+// at a time (batches below 4 take Eigen's matrix-vector path, not the packed one).
+
+#include <birnn/birnn.hpp>
+#include <birnn/detail/packed_gemm.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+namespace {
+
+template <class S>
+using RowMatrix = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Distinct values in [-1, 1) from a small integer hash, so that failures repeat.
+template <class S>
+void fill(RowMatrix<S>& m, int seed) {
+  for (Eigen::Index i = 0; i < m.size(); ++i) {
+    const unsigned v = (static_cast<unsigned>(i) * 2654435761u + static_cast<unsigned>(seed) * 40503u) >> 8;
+    m.data()[i] = static_cast<S>(static_cast<double>(v % 2001) / 1000.0 - 1.0);
+  }
+}
+
+template <class S>
+void expect_matches_eigen(Eigen::Index m, Eigen::Index k, Eigen::Index n) {
+  // A, W and C with row strides larger than their widths, to catch a stride taken for a width.
+  RowMatrix<S> a_store(m, k + 3), w_store(k, n + 5), c_store(m, n + 2);
+  fill(a_store, 1);
+  fill(w_store, 2);
+  fill(c_store, 3);
+  const RowMatrix<S> c_before = c_store;
+  birnn::detail::PackedRight<S> packed;
+  packed.pack(w_store.data(), k, n, w_store.cols(), m);
+  ASSERT_EQ(packed.rows(), k);
+  ASSERT_EQ(packed.cols(), n);
+  // Scratch exactly as large as asked for, followed by sentinels.
+  const Eigen::Index need = packed.scratch_size(m);
+  ASSERT_LE(need, birnn::detail::PackedRight<S>::scratch_bound(k, m));
+  std::vector<S> scratch(static_cast<std::size_t>(need) + 16, S(7));
+  packed.multiply_add(a_store.data(), a_store.cols(), m, c_store.data(), c_store.cols(), scratch.data());
+
+  const auto a = a_store.leftCols(k);
+  const auto w = w_store.leftCols(n);
+  const RowMatrix<S> expected = c_before.leftCols(n) + a * w;
+  const RowMatrix<S> magnitude = c_before.leftCols(n).cwiseAbs() + a.cwiseAbs() * w.cwiseAbs();
+  const double eps = static_cast<double>(Eigen::NumTraits<S>::epsilon());
+  for (Eigen::Index i = 0; i < m; ++i)
+    for (Eigen::Index j = 0; j < n; ++j)
+      ASSERT_LE(std::abs(static_cast<double>(c_store(i, j) - expected(i, j))),
+                4 * eps * static_cast<double>(magnitude(i, j)))
+          << "C(" << i << ", " << j << ") of " << m << " x " << k << " x " << n;
+  // The padding columns of C are untouched, and so is everything after the scratch.
+  for (Eigen::Index i = 0; i < m; ++i)
+    for (Eigen::Index j = n; j < c_store.cols(); ++j) ASSERT_EQ(c_store(i, j), c_before(i, j)) << i << ", " << j;
+  for (std::size_t i = static_cast<std::size_t>(need); i < scratch.size(); ++i) ASSERT_EQ(scratch[i], S(7)) << i;
+}
+
+TEST(PackedGemm, MatchesEigensProductAcrossTheKernelsBlocking) {
+  // m: below, at and above the kernel's column panel (4) and block sizes; k: across the depth
+  // blocking (a few hundred); n: odd widths and gate widths.
+  for (Eigen::Index m : {1, 3, 4, 5, 17, 64, 130})
+    for (Eigen::Index k : {1, 7, 64, 300, 513})
+      for (Eigen::Index n : {1, 5, 48, 97, 256}) {
+        expect_matches_eigen<float>(m, k, n);
+        expect_matches_eigen<double>(m, k, n);
+      }
+}
+
+TEST(PackedGemm, HandlesAProductLargerThanOneColumnBlock) {
+  // More rows of A than the packing was blocked for: several column blocks per depth block.
+  expect_matches_eigen<float>(1500, 40, 33);
+}
+
+TEST(PackedGemm, AnUnpackedMatrixIsEmptyAndAddsNothing) {
+  birnn::detail::PackedRight<float> packed;
+  EXPECT_TRUE(packed.empty());
+  RowMatrix<float> c = RowMatrix<float>::Constant(2, 2, 1.5f);
+  packed.multiply_add(nullptr, 0, 2, c.data(), 2, nullptr);
+  EXPECT_EQ(c, RowMatrix<float>::Constant(2, 2, 1.5f));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layers on the packed path
+// ---------------------------------------------------------------------------------------------
+
+std::vector<birnn::Tensor<float>> weights_for(const std::vector<birnn::WeightSpec>& specs, int seed) {
+  std::vector<birnn::Tensor<float>> w;
+  for (const auto& s : specs) {
+    birnn::Tensor<float> t(s.shape, {});
+    RowMatrix<float> values(1, t.size());
+    fill(values, seed++);
+    t.values.assign(values.data(), values.data() + values.size());
+    for (auto& v : t.values) v *= 0.3f;
+    w.push_back(std::move(t));
+  }
+  return w;
+}
+
+birnn::Sequence<float> input(Eigen::Index batch, Eigen::Index time, Eigen::Index features) {
+  birnn::Sequence<float> x(batch, time, features);
+  RowMatrix<float> values(batch * time, features);
+  fill(values, 11);
+  x.matrix() = values;
+  return x;
+}
+
+birnn::Sequence<float> one_sequence(const birnn::Sequence<float>& x, Eigen::Index b) {
+  birnn::Sequence<float> s(1, x.time(), x.features());
+  s.matrix() = x.matrix().middleRows(b * x.time(), x.time());
+  return s;
+}
+
+template <class Cell>
+void expect_batch_matches_one_sequence_at_a_time(typename Cell::Config config) {
+  const Eigen::Index batch = 9, time = 6, features = 20;
+  birnn::Rnn<Cell, birnn::sequences::all> layer(features, config);
+  layer.set_weights(weights_for(layer.weight_specs(), 5));
+  ASSERT_TRUE(layer.weights().packs_for(batch)) << "the test must exercise the packed product";
+  ASSERT_FALSE(layer.weights().packs_for(1));
+  const auto x = input(batch, time, features);
+  const auto y = layer.forward(x);
+  for (Eigen::Index b = 0; b < batch; ++b) {
+    const auto alone = layer.forward(one_sequence(x, b));
+    const auto rows = y.matrix().middleRows(b * time, time);
+    EXPECT_LE((rows - alone.matrix()).cwiseAbs().maxCoeff(), 1e-5f) << "sequence " << b;
+  }
+}
+
+TEST(PackedGemm, LstmBatchEqualsItsSequencesOneAtATime) {
+  birnn::LSTM<float>::Config c;
+  c.units = 24;
+  expect_batch_matches_one_sequence_at_a_time<birnn::LSTM<float>>(c);
+}
+
+TEST(PackedGemm, GruBatchEqualsItsSequencesOneAtATime) {
+  birnn::GRU<float>::Config c;
+  c.units = 24;
+  expect_batch_matches_one_sequence_at_a_time<birnn::GRU<float>>(c);
+}
+
+TEST(PackedGemm, SimpleRnnBatchEqualsItsSequencesOneAtATime) {
+  birnn::SimpleRNN<float>::Config c;
+  c.units = 40;
+  expect_batch_matches_one_sequence_at_a_time<birnn::SimpleRNN<float>>(c);
+}
+
+TEST(PackedGemm, FixedSizeLstmUsesThePackedProductToo) {
+  using Cell = birnn::LSTM<float, 20, 24>;
+  expect_batch_matches_one_sequence_at_a_time<Cell>(Cell::Config{});
+}
+
+TEST(PackedGemm, ALayerRepacksAfterItsWeightsChange) {
+  const Eigen::Index batch = 8, time = 5, features = 12;
+  birnn::LSTM<float>::Config c;
+  c.units = 32;
+  const auto x = input(batch, time, features);
+  birnn::Rnn<birnn::LSTM<float>, birnn::sequences::all> layer(features, c), fresh(features, c);
+  layer.set_weights(weights_for(layer.weight_specs(), 1));
+  (void)layer.forward(x);  // packs the first weights
+
+  // set_weights
+  const auto second = weights_for(layer.weight_specs(), 2);
+  layer.set_weights(second);
+  fresh.set_weights(second);
+  EXPECT_EQ(layer.forward(x).matrix(), fresh.forward(x).matrix());
+
+  // a write through weights()
+  layer.weights().recurrent_kernel *= 0.5f;
+  fresh.weights().recurrent_kernel *= 0.5f;
+  birnn::Rnn<birnn::LSTM<float>, birnn::sequences::all> third(features, c);
+  third.set_weights(fresh.get_weights());
+  EXPECT_EQ(layer.forward(x).matrix(), third.forward(x).matrix());
+}
+
+TEST(PackedGemm, BidirectionalWithAWorkerEqualsWithout) {
+  const Eigen::Index batch = 8, time = 7, features = 16;
+  birnn::GRU<float>::Config c;
+  c.units = 32;
+  birnn::Bidirectional<birnn::GRU<float>, birnn::merge::concat, birnn::sequences::all> alone(features, c),
+      paired(features, c);
+  std::vector<birnn::WeightSpec> specs;
+  for (const auto& t : alone.get_weights()) specs.push_back({"w", t.shape});
+  const auto w = weights_for(specs, 3);
+  alone.set_weights(w);
+  paired.set_weights(w);
+  birnn::Worker worker;
+  paired.set_worker(&worker);
+  const auto x = input(batch, time, features);
+  EXPECT_EQ(alone.forward(x).matrix(), paired.forward(x).matrix());
+}
+
+}  // namespace
