@@ -115,6 +115,12 @@ birnn::Sequence<float> one_sequence(const birnn::Sequence<float>& x, Eigen::Inde
   return s;
 }
 
+std::vector<birnn::WeightSpec> specs_of(const std::vector<birnn::Tensor<float>>& weights) {
+  std::vector<birnn::WeightSpec> specs;
+  for (const auto& t : weights) specs.push_back({"w", t.shape});
+  return specs;
+}
+
 template <class Cell>
 void expect_batch_matches_one_sequence_at_a_time(typename Cell::Config config) {
   const Eigen::Index batch = 9, time = 6, features = 20;
@@ -178,20 +184,75 @@ TEST(PackedGemm, ALayerRepacksAfterItsWeightsChange) {
 }
 
 TEST(PackedGemm, BidirectionalWithAWorkerEqualsWithout) {
-  const Eigen::Index batch = 8, time = 7, features = 16;
+  const Eigen::Index batch = 8, time = 9, features = 16;  // 72 rows: the projection runs in two halves
   birnn::GRU<float>::Config c;
   c.units = 32;
   birnn::Bidirectional<birnn::GRU<float>, birnn::merge::concat, birnn::sequences::all> alone(features, c),
       paired(features, c);
-  std::vector<birnn::WeightSpec> specs;
-  for (const auto& t : alone.get_weights()) specs.push_back({"w", t.shape});
-  const auto w = weights_for(specs, 3);
+  const auto w = weights_for(specs_of(alone.get_weights()), 3);
   alone.set_weights(w);
   paired.set_weights(w);
   birnn::Worker worker;
   paired.set_worker(&worker);
   const auto x = input(batch, time, features);
   EXPECT_EQ(alone.forward(x).matrix(), paired.forward(x).matrix());
+}
+
+// A batch large enough that the fused projection runs in two halves and the recurrent products
+// are packed, against the same layer on one sequence at a time (one half, Eigen's products):
+// the outputs, and in training the input gradient rows and the weight gradients (their sum).
+template <class Cell>
+void expect_bidirectional_batch_matches_its_sequences(bool with_worker) {
+  const Eigen::Index batch = 10, time = 11, features = 14;  // 110 rows
+  typename Cell::Config c;
+  c.units = 24;
+  using Bi = birnn::Bidirectional<Cell, birnn::merge::concat, birnn::sequences::all>;
+  Bi layer(features, c);
+  layer.set_weights(weights_for(specs_of(layer.get_weights()), 7));
+  birnn::Worker worker;
+  if (with_worker) layer.set_worker(&worker);
+  const auto x = input(batch, time, features);
+  const auto y = layer.forward_train(x);
+  birnn::Sequence<float> dy(batch, time, 2 * c.units);
+  RowMatrix<float> d(batch * time, 2 * c.units);
+  fill(d, 13);
+  dy.matrix() = d;
+  const auto g = layer.backward(dy);
+
+  std::vector<RowMatrix<float>> weight_sum;
+  for (Eigen::Index b = 0; b < batch; ++b) {
+    const auto y1 = layer.forward_train(one_sequence(x, b));
+    EXPECT_LE((y.matrix().middleRows(b * time, time) - y1.matrix()).cwiseAbs().maxCoeff(), 1e-5f) << "output " << b;
+    const auto g1 = layer.backward(one_sequence(dy, b));
+    EXPECT_LE((g.inputs.matrix().middleRows(b * time, time) - g1.inputs.matrix()).cwiseAbs().maxCoeff(), 1e-4f)
+        << "input gradient " << b;
+    for (std::size_t i = 0; i < g1.weights.size(); ++i) {
+      const auto& t = g1.weights[i];
+      const Eigen::Map<const RowMatrix<float>> m(t.values.data(), 1, t.size());
+      if (b == 0)
+        weight_sum.push_back(m);
+      else
+        weight_sum[i] += m;
+    }
+  }
+  for (std::size_t i = 0; i < g.weights.size(); ++i) {
+    const auto& t = g.weights[i];
+    const Eigen::Map<const RowMatrix<float>> m(t.values.data(), 1, t.size());
+    EXPECT_LE((m - weight_sum[i]).cwiseAbs().maxCoeff(), 1e-3f * (1 + weight_sum[i].cwiseAbs().maxCoeff()))
+        << "weight gradient " << i;
+  }
+}
+
+TEST(PackedGemm, BidirectionalLstmBatchEqualsItsSequencesInForwardAndBackward) {
+  expect_bidirectional_batch_matches_its_sequences<birnn::LSTM<float>>(false);
+}
+
+TEST(PackedGemm, BidirectionalGruBatchWithAWorkerEqualsItsSequencesInForwardAndBackward) {
+  expect_bidirectional_batch_matches_its_sequences<birnn::GRU<float>>(true);
+}
+
+TEST(PackedGemm, BidirectionalSimpleRnnBatchWithAWorkerEqualsItsSequencesInForwardAndBackward) {
+  expect_bidirectional_batch_matches_its_sequences<birnn::SimpleRNN<float>>(true);
 }
 
 }  // namespace

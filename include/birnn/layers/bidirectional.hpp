@@ -19,8 +19,8 @@
 ///
 /// Training: `forward_train` runs like `call` and records; `backward(d_output, d_states)`
 /// returns `train::Gradients` (input, both layers' weights in Keras order, initial states
-/// `{forward, backward}`). The input-side gradient follows the fused projection: the kernel
-/// gradient of both directions is one product `X^T [dP_f | dP_b]`, and `dX = [dP_f | dP_b] [W_f | W_b]^T`.
+/// `{forward, backward}`). The input-side gradient follows the fused projection: each direction's
+/// kernel gradient is `X^T dP_dir`, and `dX = [dP_f | dP_b] [W_f | W_b]^T`, in two halves of rows.
 ///
 /// Dropout (Keras `dropout`, `recurrent_dropout`, `seed` of the wrapped layer; training only):
 /// each direction draws its own masks from its own generator. Built from one layer
@@ -32,6 +32,7 @@
 #include "birnn/cells/cell_traits.hpp"
 #include "birnn/detail/dropout_rng.hpp"
 #include "birnn/detail/merge_outputs.hpp"
+#include "birnn/detail/packed_gemm.hpp"
 #include "birnn/detail/recurrent_core.hpp"
 #include "birnn/detail/state_tuple.hpp"
 #include "birnn/fwd.hpp"
@@ -469,12 +470,20 @@ class Bidirectional {
         auto forward = [&] { forward_.backward_recur(fs, dlf, dsf, d_projected_.data(), ld, dwf, dif); };
         auto backward = [&] { backward_.backward_recur(bs, dlb, dsb, d_projected_.data() + wf, ld, dwb, dib); };
         run_both(forward, backward);
-        fused_gradient_.noalias() = input_.transpose() * d_projected_;
-        dwf.kernel = fused_gradient_.leftCols(wf);
-        dwb.kernel = fused_gradient_.rightCols(ld - wf);
-        dwf.bias = d_projected_.leftCols(wf).colwise().sum();
-        dwb.bias = d_projected_.rightCols(ld - wf).colwise().sum();
-        d_input.matrix().noalias() = d_projected_ * fused_kernel_.transpose();
+        // Each half: one direction's kernel and bias gradient, and half of the rows of dX.
+        const Eigen::Index rows = batch * time, half = split_rows(rows);
+        auto first = [&] {
+          dwf.kernel.noalias() = input_.transpose() * d_projected_.leftCols(wf);
+          dwf.bias = d_projected_.leftCols(wf).colwise().sum();
+          d_input.matrix().topRows(half).noalias() = d_projected_.topRows(half) * fused_kernel_.transpose();
+        };
+        auto second = [&] {
+          dwb.kernel.noalias() = input_.transpose() * d_projected_.rightCols(ld - wf);
+          dwb.bias = d_projected_.rightCols(ld - wf).colwise().sum();
+          d_input.matrix().bottomRows(rows - half).noalias() =
+              d_projected_.bottomRows(rows - half) * fused_kernel_.transpose();
+        };
+        run_both(first, second);
       } else {
         separate();
       }
@@ -559,17 +568,40 @@ class Bidirectional {
   void fused_directions(const Sequence<S, F>& x, const Mask* mask, const typename Cell::State* fi,
                         const typename BackwardCell::State* bi, detail::SequenceSink<Scalar> fs,
                         detail::SequenceSink<Scalar> bs) {
-    const Eigen::Index batch = x.batch(), time = x.time();
+    const Eigen::Index batch = x.batch(), time = x.time(), rows = batch * time;
     refresh_fused_weights();
     const Eigen::Index wf = std::as_const(forward_).weights().kernel.cols();
     const Eigen::Index ld = fused_kernel_.cols();
     if (recording_) input_ = x.matrix();
-    projected_.resize(batch * time, ld);
-    projected_.noalias() = x.matrix() * fused_kernel_;
-    projected_.rowwise() += fused_bias_;
+    projected_.resize(rows, ld);
+    const Eigen::Index half = split_rows(rows);
+    for (int part = 0; part < 2; ++part) {
+      const Eigen::Index count = part == 0 ? half : rows - half;
+      if (projection_scratch_[part].size() < fused_packed_.scratch_size(count))
+        projection_scratch_[part].resize(fused_packed_.scratch_size(count));
+    }
+    auto top = [&] { project_rows(x.matrix(), 0, half, projection_scratch_[0]); };
+    auto bottom = [&] { project_rows(x.matrix(), half, rows - half, projection_scratch_[1]); };
+    run_both(top, bottom);
     auto forward = [&] { forward_.recur(projected_.data(), ld, batch, time, mask, fi, fs); };
     auto backward = [&] { backward_.recur(projected_.data() + wf, ld, batch, time, mask, bi, bs); };
     run_both(forward, backward);
+  }
+
+  // The fused projection, and its backward, run as two halves (rows of x and dX, columns of
+  // the kernels' gradient), one per thread with a worker and one after the other without:
+  // the same products either way, so the results are identical. Below 64 rows one half is empty.
+  static Eigen::Index split_rows(Eigen::Index rows) noexcept { return rows < 64 ? rows : rows / 2 / 16 * 16; }
+
+  // Rows [first, first + count) of the projection: [b_f | b_b] + x [W_f | W_b].
+  template <class X>
+  void project_rows(const X& x, Eigen::Index first, Eigen::Index count,
+                    Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& scratch) {
+    if (count == 0) return;
+    const Eigen::Index ld = projected_.cols();
+    projected_.middleRows(first, count).rowwise() = fused_bias_;
+    fused_packed_.multiply_add(x.data() + first * x.cols(), x.cols(), count, projected_.data() + first * ld, ld,
+                               scratch.data());
   }
 
   // The directions share nothing but the input and the projection: with a worker they run
@@ -595,6 +627,9 @@ class Bidirectional {
     fused_kernel_ << f.kernel, b.kernel;
     fused_bias_.resize(1, f.bias.cols() + b.bias.cols());
     fused_bias_ << f.bias, b.bias;
+    // Packed once here rather than by every call's product; blocked for large inputs.
+    fused_packed_.pack(fused_kernel_.data(), fused_kernel_.rows(), fused_kernel_.cols(), fused_kernel_.cols(),
+                       Eigen::Index(1) << 14);
     fused_versions_ = {forward_.version(), backward_.version()};
   }
 
@@ -607,6 +642,8 @@ class Bidirectional {
   Eigen::Matrix<Scalar, Cell::input_size_at_compile_time, Eigen::Dynamic, Eigen::RowMajor> fused_kernel_;
   Eigen::Matrix<Scalar, 1, Eigen::Dynamic> fused_bias_;
   std::array<std::uint64_t, 2> fused_versions_{};
+  detail::PackedRight<Scalar> fused_packed_;  // fused_kernel_, packed for the projection
+  std::array<Eigen::Matrix<Scalar, Eigen::Dynamic, 1>, 2> projection_scratch_;  // one per half
   Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> projected_;
   // Training: the record (input of the fused projection; both outputs for merge::mul) and
   // the backward's buffers.
@@ -614,7 +651,7 @@ class Bidirectional {
   bool recording_ = false;
   bool fused_pass_ = false;  // the recorded pass used the fused projection (input_ holds its input)
   Buffer input_, recorded_forward_, recorded_backward_;
-  Buffer d_forward_, d_backward_, d_projected_, fused_gradient_;
+  Buffer d_forward_, d_backward_, d_projected_;
   typename Cell::Hidden d_last_forward_;
   typename BackwardCell::Hidden d_last_backward_;
 };

@@ -10,6 +10,8 @@
 /// before it sleeps, because a time step of a small layer lasts microseconds and a wake-up
 /// from sleep costs about as much.
 
+#include <Eigen/Core>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -24,6 +26,7 @@ class Worker {
  public:
   /// Starts the thread. `spin` is how long it polls for work before it sleeps.
   explicit Worker(std::chrono::microseconds spin = std::chrono::microseconds(200)) : spin_(spin) {
+    Eigen::initParallel();  // Eigen's cache-size statics, set before two threads use its products
     thread_ = std::thread([this] { loop(); });
   }
   Worker(const Worker&) = delete;
