@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -450,6 +451,63 @@ TEST(Activation, TanhMatchesTheStandardLibraryWithinOnePartPerMillionInDouble) {
 
 TEST(Activation, TanhMatchesTheStandardLibraryWithinOnePartPerMillionInFloat) {
   expect_relative<float>(birnn::Activation::tanh, tanh_reference, 1e-6);
+}
+
+/// Every binade of float, both signs, a few mantissas each, subnormals, zero and the
+/// infinities: the inputs of a whole-range check.
+std::vector<float> whole_float_range() {
+  std::vector<float> xs{0.0f, -0.0f, std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::max(),
+                        -std::numeric_limits<float>::max(), std::numeric_limits<float>::infinity(),
+                        -std::numeric_limits<float>::infinity()};
+  for (int e = -149; e <= 127; ++e)
+    for (float m : {1.0f, 1.1f, 1.37f, 1.5f, 1.73f, 1.99f})
+      for (float sign : {1.0f, -1.0f}) xs.push_back(sign * std::ldexp(m, e));
+  return xs;
+}
+
+/// `a` as the cells apply it (detail::activate on a gate block, a column range of a row-major
+/// matrix, with odd offsets so that packets start unaligned) against `reference` in double:
+/// within `rtol` relative where the reference is a normal float, within FLT_MIN absolute below.
+void expect_whole_float_range(birnn::Activation a, double (*reference)(double), double rtol) {
+  const auto xs = whole_float_range();
+  const auto n = static_cast<Eigen::Index>(xs.size());
+  Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> gates(2, n + 3);
+  gates.setConstant(42.0f);
+  for (Eigen::Index i = 0; i < n; ++i) gates(1, 3 + i) = xs[static_cast<std::size_t>(i)];
+  auto block = gates.block(1, 3, 1, n);
+  birnn::detail::activate(a, block);
+  const double tiny = std::numeric_limits<float>::min();
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double x = xs[static_cast<std::size_t>(i)], got = gates(1, 3 + i), want = reference(x);
+    if (std::abs(want) >= tiny)
+      ASSERT_LE(std::abs(got - want), rtol * std::abs(want)) << birnn::to_string(a) << "(" << x << ") = " << got;
+    else
+      ASSERT_LE(std::abs(got - want), tiny) << birnn::to_string(a) << "(" << x << ") = " << got;
+  }
+  EXPECT_EQ(gates(0, 0), 42.0f);  // nothing outside the block changed
+  EXPECT_EQ(gates(1, 2), 42.0f);
+  // NaN stays NaN.
+  Eigen::Matrix<float, 1, 5> nan = Eigen::Matrix<float, 1, 5>::Constant(std::numeric_limits<float>::quiet_NaN());
+  birnn::detail::activate(a, nan);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(std::isnan(nan(i))) << birnn::to_string(a);
+}
+
+double sigmoid_whole_range(double x) {
+  if (std::isinf(x)) return x > 0 ? 1.0 : 0.0;
+  return 1.0 / (1.0 + std::exp(-x));
+}
+double hard_sigmoid_reference(double x) { return std::min(1.0, std::max(0.0, x / 6.0 + 0.5)); }
+
+TEST(Activation, FloatTanhIsWithinOnePartPerMillionOverTheWholeFloatRange) {
+  expect_whole_float_range(birnn::Activation::tanh, [](double x) { return std::tanh(x); }, 1e-6);
+}
+
+TEST(Activation, FloatSigmoidIsWithinOnePartPerMillionOverTheWholeFloatRange) {
+  expect_whole_float_range(birnn::Activation::sigmoid, sigmoid_whole_range, 1e-6);
+}
+
+TEST(Activation, FloatHardSigmoidIsWithinOnePartPerMillionOverTheWholeFloatRange) {
+  expect_whole_float_range(birnn::Activation::hard_sigmoid, hard_sigmoid_reference, 1e-6);
 }
 
 TEST(Activation, OthersFollowTheirKerasDefinitions) {
