@@ -7,6 +7,7 @@
 // Counters: items = sequences, GFLOP/s with
 // FLOPs = 2 directions x batch x time x 2 x (input + units) x gates x units.
 
+#include "context.hpp"
 #include "workloads.hpp"
 
 #include <birnn/birnn.hpp>
@@ -119,12 +120,5 @@ BENCHMARK(BM_Bidirectional<LSTM<float>, merge::ave>)->Name("BM_Bidirectional_LST
 BENCHMARK(BM_Bidirectional<LSTM<float>, merge::none>)->Name("BM_Bidirectional_LSTM_MergeNone")->Apply(w1_args);
 // A small fixed-size layer (compile-time units): the W1 shape.
 BENCHMARK(BM_Bidirectional<LSTM<float, 32, 32>>)->Name("BM_Bidirectional_LSTM_Fixed32")->Apply(w1_args);
-
-[[maybe_unused]] const bool context = [] {
-  benchmark::AddCustomContext("eigen", std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
-                                           "." + std::to_string(EIGEN_MINOR_VERSION));
-  benchmark::AddCustomContext("simd", Eigen::SimdInstructionSetsInUse());
-  return true;
-}();
 
 }  // namespace

@@ -14,6 +14,7 @@
 // Counters: items = sequences.
 
 #include "train_models.hpp"
+#include "context.hpp"
 #include "workloads.hpp"
 
 #include <birnn/birnn.hpp>
@@ -75,12 +76,5 @@ BENCHMARK(BM_Tutorial<Variant::predict>)->Name("BM_Tutorial_Predict")->Apply(wor
 BENCHMARK(BM_HeadW2<Variant::train>)->Name("BM_HeadW2_LSTM_Train")->Apply(worker_args);
 BENCHMARK(BM_HeadW2<Variant::forward_train>)->Name("BM_HeadW2_LSTM_ForwardTrain")->Apply(worker_args);
 BENCHMARK(BM_HeadW2<Variant::predict>)->Name("BM_HeadW2_LSTM_Predict")->Apply(worker_args);
-
-[[maybe_unused]] const bool context = [] {
-  benchmark::AddCustomContext("eigen", std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
-                                           "." + std::to_string(EIGEN_MINOR_VERSION));
-  benchmark::AddCustomContext("simd", Eigen::SimdInstructionSetsInUse());
-  return true;
-}();
 
 }  // namespace

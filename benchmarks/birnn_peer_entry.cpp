@@ -64,16 +64,7 @@ int run(const bench::Options& o, const char* cell_name) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    const bench::Options o = bench::parse(argc, argv);
-    const std::string cell = o.text("cell", "lstm");
-    if (cell == "lstm") return run<birnn::LSTM<float>>(o, "lstm");
-    if (cell == "gru") return run<birnn::GRU<float>>(o, "gru");
-    if (cell == "rnn") return run<birnn::SimpleRNN<float>>(o, "rnn");
-    std::fprintf(stderr, "birnn_peer_entry: unknown cell '%s' (expected lstm, gru or rnn)\n", cell.c_str());
-    return 3;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "birnn_peer_entry: %s\n", e.what());
-    return 1;
-  }
+  return bench::entry_main("birnn_peer_entry", argc, argv, [](auto cell, const bench::Options& o, const char* name) {
+    return run<typename decltype(cell)::type>(o, name);
+  });
 }

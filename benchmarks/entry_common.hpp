@@ -4,10 +4,14 @@
 // `min_reps` samples and `min_time` seconds, or `max_reps` / `max_time` is reached.
 #pragma once
 
+#include <birnn/birnn.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
+#include <exception>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -84,6 +88,31 @@ Timing time_calls(const Options& o, F&& call) {
   }
   return {quantile(ms, 0.5), quantile(ms, 0.25), quantile(ms, 0.75), *std::min_element(ms.begin(), ms.end()),
           ms.size()};
+}
+
+/// Names a cell type for `entry_main`'s callback.
+template <class Cell>
+struct CellTag {
+  using type = Cell;
+};
+
+/// The `main` of an entry: parses the command line and calls `run(CellTag<Cell>{}, options,
+/// "lstm" | "gru" | "rnn")` for `--cell`; returns its status, 3 for an unknown cell and 1
+/// (with the message on stderr) for an exception.
+template <class Run>
+int entry_main(const char* program, int argc, char** argv, Run run) {
+  try {
+    const Options o = parse(argc, argv);
+    const std::string cell = o.text("cell", "lstm");
+    if (cell == "lstm") return run(CellTag<birnn::LSTM<float>>{}, o, "lstm");
+    if (cell == "gru") return run(CellTag<birnn::GRU<float>>{}, o, "gru");
+    if (cell == "rnn") return run(CellTag<birnn::SimpleRNN<float>>{}, o, "rnn");
+    std::fprintf(stderr, "%s: unknown cell '%s' (expected lstm, gru or rnn)\n", program, cell.c_str());
+    return 3;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", program, e.what());
+    return 1;
+  }
 }
 
 }  // namespace bench
