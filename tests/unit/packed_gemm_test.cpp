@@ -26,14 +26,24 @@ void fill(RowMatrix<S>& m, int seed) {
   }
 }
 
+// What `C = S + A W` adds A W to: C itself (multiply_add), one row (a bias), another matrix
+// (a step's projected input, with its own row stride), or nothing.
+enum class Source { accumulate, row, matrix, none };
+
 template <class S>
-void expect_matches_eigen(Eigen::Index m, Eigen::Index k, Eigen::Index n, bool allow_own_kernel = true) {
-  // A, W and C with row strides larger than their widths, to catch a stride taken for a width.
-  RowMatrix<S> a_store(m, k + 3), w_store(k, n + 5), c_store(m, n + 2);
+void expect_matches_eigen(Eigen::Index m, Eigen::Index k, Eigen::Index n, bool allow_own_kernel = true,
+                          Source source = Source::accumulate) {
+  // A, W, C and S with row strides larger than their widths, to catch a stride taken for a width.
+  RowMatrix<S> a_store(m, k + 3), w_store(k, n + 5), c_store(m, n + 2), s_store(m, n + 7);
   fill(a_store, 1);
   fill(w_store, 2);
   fill(c_store, 3);
+  fill(s_store, 4);
   const RowMatrix<S> c_before = c_store;
+  RowMatrix<S> added = RowMatrix<S>::Zero(m, n);  // what the product is added to
+  if (source == Source::accumulate) added = c_before.leftCols(n);
+  if (source == Source::row) added = s_store.row(0).leftCols(n).replicate(m, 1);
+  if (source == Source::matrix) added = s_store.leftCols(n);
   birnn::detail::PackedRight<S> packed;
   packed.pack(w_store.data(), k, n, w_store.cols(), m, allow_own_kernel);
   if (!allow_own_kernel) {
@@ -45,12 +55,16 @@ void expect_matches_eigen(Eigen::Index m, Eigen::Index k, Eigen::Index n, bool a
   const Eigen::Index need = packed.scratch_size(m);
   ASSERT_LE(need, birnn::detail::PackedRight<S>::scratch_bound(k, m));
   std::vector<S> scratch(static_cast<std::size_t>(need) + 16, S(7));
-  packed.multiply_add(a_store.data(), a_store.cols(), m, c_store.data(), c_store.cols(), scratch.data());
+  if (source == Source::accumulate)
+    packed.multiply_add(a_store.data(), a_store.cols(), m, c_store.data(), c_store.cols(), scratch.data());
+  else
+    packed.multiply(a_store.data(), a_store.cols(), m, c_store.data(), c_store.cols(), scratch.data(),
+                    source == Source::none ? nullptr : s_store.data(), source == Source::row ? 0 : s_store.cols());
 
   const auto a = a_store.leftCols(k);
   const auto w = w_store.leftCols(n);
-  const RowMatrix<S> expected = c_before.leftCols(n) + a * w;
-  const RowMatrix<S> magnitude = c_before.leftCols(n).cwiseAbs() + a.cwiseAbs() * w.cwiseAbs();
+  const RowMatrix<S> expected = added + a * w;
+  const RowMatrix<S> magnitude = added.cwiseAbs() + a.cwiseAbs() * w.cwiseAbs();
   const double eps = static_cast<double>(Eigen::NumTraits<S>::epsilon());
   for (Eigen::Index i = 0; i < m; ++i)
     for (Eigen::Index j = 0; j < n; ++j)
@@ -74,6 +88,17 @@ TEST(PackedGemm, MatchesEigensProductAcrossTheKernelsBlocking) {
         expect_matches_eigen<float>(m, k, n, false);
         expect_matches_eigen<double>(m, k, n);
       }
+}
+
+TEST(PackedGemm, AddsTheProductToOneRowToAnotherMatrixOrToNothing) {
+  for (Source source : {Source::row, Source::matrix, Source::none})
+    for (Eigen::Index m : {1, 13, 64, 300})
+      for (Eigen::Index k : {1, 40, 513})
+        for (Eigen::Index n : {5, 32, 97}) {
+          expect_matches_eigen<float>(m, k, n, true, source);
+          expect_matches_eigen<float>(m, k, n, false, source);
+          expect_matches_eigen<double>(m, k, n, true, source);
+        }
 }
 
 TEST(PackedGemm, UsesBirnnsKernelForFloatStepsWhereTheCpuHasAvx512) {

@@ -22,6 +22,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <array>
 
 namespace birnn {
@@ -74,8 +75,7 @@ struct GRU {
     auto& q = ws.q;
     const auto& h = prev[0];
     if (c.reset_after) {
-      q.rowwise() = w.recurrent_bias;  // q = h U + b1, the bias first
-      w.add_recurrent(h, q, ws.gemm);
+      w.recurrent_plus_bias(h, q, ws.gemm);  // q = b1 + h U
       reset_after_gates(w, c, projected, q, false);
     } else {
       auto zr = q.leftCols(2 * u);
@@ -121,14 +121,21 @@ struct GRU {
   template <class P>
   static void reset_after_gates(const Weights& w, const Config& c, const Eigen::MatrixBase<P>& projected, Gates& q,
                                 bool add_bias) noexcept {
-    const Eigen::Index u = c.units;
-    if (add_bias) q.rowwise() += w.recurrent_bias;
-    auto zr = q.leftCols(2 * u);
-    zr += projected.leftCols(2 * u);
-    detail::activate(c.recurrent_activation, zr);
-    auto hh = detail::gate<Units>(q, 2, u);
-    hh.array() = detail::gate<Units>(projected, 2, u).array() + detail::gate<Units>(q, 1, u).array() * hh.array();
-    detail::activate(c.activation, hh);
+    // A few rows (about 1.5K gate values) at a time, so that they stay in L1 through the passes.
+    const Eigen::Index u = c.units, batch = q.rows();
+    const Eigen::Index chunk = std::max<Eigen::Index>(1, 512 / u);
+    for (Eigen::Index b0 = 0; b0 < batch; b0 += chunk) {
+      const Eigen::Index rows = std::min(chunk, batch - b0);
+      auto qc = q.middleRows(b0, rows);
+      const auto pc = projected.middleRows(b0, rows);
+      if (add_bias) qc.rowwise() += w.recurrent_bias;
+      auto zr = qc.leftCols(2 * u);
+      zr += pc.leftCols(2 * u);
+      detail::activate(c.recurrent_activation, zr);
+      auto hh = detail::gate<Units>(qc, 2, u);
+      hh.array() = detail::gate<Units>(pc, 2, u).array() + detail::gate<Units>(qc, 1, u).array() * hh.array();
+      detail::activate(c.activation, hh);
+    }
   }
   // reset_after=False, once q's z and r blocks hold their pre-activations:
   // hh = act(projected_h + (r * h_candidate) U_h), h_candidate = h (or h * mask_h with dropout).

@@ -14,6 +14,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <array>
 
 namespace birnn {
@@ -60,10 +61,8 @@ struct LSTM {
   template <class P>
   static void step(const Weights& w, const Config& c, const Eigen::MatrixBase<P>& projected, const State& prev,
                    State& next, Workspace& ws) noexcept {
-    auto& z = ws.z;
-    z = projected;
-    w.add_recurrent(prev[0], z, ws.gemm);
-    finish_step(c, prev, next, z);
+    w.recurrent_plus(prev[0], projected, ws.z, ws.gemm);
+    finish_step(c, prev, next, ws.z);
   }
 
   /// `step` with Keras's recurrent dropout (training; Keras's implementation 1): gate k adds
@@ -136,21 +135,30 @@ struct LSTM {
   }
 
  private:
-  // The gates' activations and the new states, from the pre-activations z.
+  // The gates' activations and the new states, from the pre-activations z, a few rows (about
+  // 2K gate values) at a time, so that those rows' gates and states stay in L1 through all the
+  // passes below instead of streaming the whole batch through L2 for each of them.
   static void finish_step(const Config& c, const State& prev, State& next, Gates& z) noexcept {
-    const Eigen::Index u = c.units;
-    auto i = detail::gate<Units>(z, 0, u);
-    auto f = detail::gate<Units>(z, 1, u);
-    auto g = detail::gate<Units>(z, 2, u);
-    auto o = detail::gate<Units>(z, 3, u);
-    detail::activate(c.recurrent_activation, i);
-    detail::activate(c.recurrent_activation, f);
-    detail::activate(c.activation, g);
-    detail::activate(c.recurrent_activation, o);
-    next[1].array() = f.array() * prev[1].array() + i.array() * g.array();
-    next[0] = next[1];
-    detail::activate(c.activation, next[0]);
-    next[0].array() *= o.array();
+    const Eigen::Index u = c.units, batch = z.rows();
+    const Eigen::Index chunk = std::max<Eigen::Index>(1, 512 / u);
+    for (Eigen::Index b0 = 0; b0 < batch; b0 += chunk) {
+      const Eigen::Index rows = std::min(chunk, batch - b0);
+      auto zc = z.middleRows(b0, rows);
+      auto i = detail::gate<Units>(zc, 0, u);
+      auto f = detail::gate<Units>(zc, 1, u);
+      auto g = detail::gate<Units>(zc, 2, u);
+      auto o = detail::gate<Units>(zc, 3, u);
+      detail::activate(c.recurrent_activation, i);
+      detail::activate(c.recurrent_activation, f);
+      detail::activate(c.activation, g);
+      detail::activate(c.recurrent_activation, o);
+      auto c_next = next[1].middleRows(b0, rows);
+      auto h_next = next[0].middleRows(b0, rows);
+      c_next.array() = f.array() * prev[1].middleRows(b0, rows).array() + i.array() * g.array();
+      h_next = c_next;
+      detail::activate(c.activation, h_next);
+      h_next.array() *= o.array();
+    }
   }
 
   // ws.dz: the gradient w.r.t. the gates' pre-activations; ws.dc: w.r.t. the new c.

@@ -56,8 +56,7 @@ struct SimpleRNN {
   template <class P>
   static void step(const Weights& w, const Config& c, const Eigen::MatrixBase<P>& projected, const State& prev,
                    State& next, Workspace& ws) noexcept {
-    ws.z = projected;
-    w.add_recurrent(prev[0], ws.z, ws.gemm);
+    w.recurrent_plus(prev[0], projected, ws.z, ws.gemm);
     detail::activate(c.activation, ws.z);
     next[0] = ws.z;
   }

@@ -115,21 +115,59 @@ struct KerasWeights {
   /// small (so a caller that sized it with `scratch_size` never allocates here).
   template <class H, class Z, class S>
   void add_recurrent(const Eigen::MatrixBase<H>& h, Eigen::MatrixBase<Z>& z, Eigen::PlainObjectBase<S>& scratch) const {
-    constexpr bool direct = (int(Eigen::internal::traits<H>::Flags) & Eigen::DirectAccessBit) &&
-                            (int(Eigen::internal::traits<Z>::Flags) & Eigen::DirectAccessBit);
-    if constexpr (direct && H::IsRowMajor && Z::IsRowMajor && gate_width != 1) {
+    if (!packed_product(h, z, scratch, z.derived().data(), z.outerStride())) z.noalias() += h * recurrent_kernel;
+  }
+
+  /// `z = p + h * recurrent_kernel` (`p` of z's shape, e.g. a step's projected input): one
+  /// pass over z on the packed path, `z = p` then `add_recurrent` otherwise.
+  template <class H, class P, class Z, class S>
+  void recurrent_plus(const Eigen::MatrixBase<H>& h, const Eigen::MatrixBase<P>& p, Eigen::MatrixBase<Z>& z,
+                      Eigen::PlainObjectBase<S>& scratch) const {
+    if constexpr (direct_rows<P>()) {
+      if (p.rows() == z.rows() && p.cols() == z.cols() && p.innerStride() == 1 &&
+          packed_product(h, z, scratch, p.derived().data(), p.outerStride()))
+        return;
+    }
+    z = p;
+    add_recurrent(h, z, scratch);
+  }
+
+  /// `z = recurrent_bias + h * recurrent_kernel`, the bias added to every row (GRU reset_after).
+  template <class H, class Z, class S>
+  void recurrent_plus_bias(const Eigen::MatrixBase<H>& h, Eigen::MatrixBase<Z>& z,
+                           Eigen::PlainObjectBase<S>& scratch) const {
+    if (packed_product(h, z, scratch, recurrent_bias.data(), 0)) return;
+    z.rowwise() = recurrent_bias;
+    z.noalias() += h * recurrent_kernel;
+  }
+
+  /// Whether `M` is row-major with rows in memory (a matrix, a block of one, a strided map).
+  template <class M>
+  static constexpr bool direct_rows() {
+    return (int(Eigen::internal::traits<M>::Flags) & Eigen::DirectAccessBit) && M::IsRowMajor;
+  }
+
+ private:
+  // z = s + h * recurrent_kernel on the packed copy (s: rows `lds` apart, 0: one row), when it
+  // is there and the shapes and layouts fit; false (nothing written) otherwise.
+  template <class H, class Z, class S>
+  bool packed_product(const Eigen::MatrixBase<H>& h, Eigen::MatrixBase<Z>& z, Eigen::PlainObjectBase<S>& scratch,
+                      const Scalar* s, Eigen::Index lds) const {
+    if constexpr (direct_rows<H>() && direct_rows<Z>() && gate_width != 1) {
       if (!packed_recurrent.empty() && packed_recurrent.rows() == h.cols() && packed_recurrent.cols() == z.cols() &&
           h.rows() == z.rows() && h.innerStride() == 1 && z.innerStride() == 1) {
         const Eigen::Index need = packed_recurrent.scratch_size(h.rows());
         if (scratch.size() < need) scratch.resize(need, 1);
-        packed_recurrent.multiply_add(h.derived().data(), h.outerStride(), h.rows(), z.derived().data(),
-                                      z.outerStride(), scratch.data());
-        return;
+        packed_recurrent.multiply(h.derived().data(), h.outerStride(), h.rows(), z.derived().data(), z.outerStride(),
+                                  scratch.data(), s, lds);
+        return true;
       }
     }
-    z.noalias() += h * recurrent_kernel;
+    (void)h, (void)z, (void)scratch, (void)s, (void)lds;
+    return false;
   }
 
+ public:
   /// `projected = x * kernel + bias` for every row of `x`: the input side of every step at once.
   template <class X, class P>
   void project(const Eigen::MatrixBase<X>& x, Eigen::MatrixBase<P>& projected) const {

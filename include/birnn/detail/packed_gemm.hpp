@@ -17,10 +17,10 @@
 /// Nothing here allocates after `pack`; `multiply_add` writes only inside `C`.
 ///
 /// For float on a CPU with AVX-512, birnn's own kernel (`detail/avx512_gemm.hpp`) replaces
-/// Eigen's where it is faster: always when Eigen itself was compiled without AVX-512 (a build
-/// without `-march` flags, where Eigen's kernel is SSE, 4-5x slower), and for products of 8 to
-/// 256 rows of A (the recurrent steps, where it is 1.0-1.3x faster) when Eigen has AVX-512.
-/// Define `BIRNN_NO_AVX512_KERNEL` to always use Eigen's.
+/// Eigen's: always when Eigen itself was compiled without AVX-512 (a build without `-march`
+/// flags, where Eigen's kernel is SSE, 4-5x slower), and for products of at least 8 rows of A
+/// when Eigen has AVX-512 (1.3-1.8x faster on the workloads' steps and input projections,
+/// `benchmarks/bench_gemm.cpp`). Define `BIRNN_NO_AVX512_KERNEL` to always use Eigen's.
 
 #include "birnn/detail/avx512_gemm.hpp"
 
@@ -100,13 +100,31 @@ class PackedRight {
   /// `C += A W` for the row-major `A (m, k)` (row stride `lda`) and `C (m, n)` (row stride
   /// `ldc`). `scratch` holds at least `scratch_size(m)` scalars (any alignment).
   void multiply_add(const Scalar* a, Index lda, Index m, Scalar* c, Index ldc, Scalar* scratch) const {
-    if (m <= 0 || n_ <= 0 || k_ <= 0) return;
+    multiply(a, lda, m, c, ldc, scratch, c, ldc);
+  }
+
+  /// `C = S + A W`, as `multiply_add`, with the row-major `S (m, n)` (row stride `lds`):
+  /// `lds == 0` adds the one row `S` to every row (a bias), a null `S` adds nothing, and
+  /// `S == C` with `lds == ldc` is `multiply_add`; otherwise S must not overlap C.
+  void multiply(const Scalar* a, Index lda, Index m, Scalar* c, Index ldc, Scalar* scratch, const Scalar* s,
+                Index lds) const {
+    if (m <= 0 || n_ <= 0) return;
     if constexpr (std::is_same_v<Scalar, float>) {
       if (own_kernel_) {
-        avx512::multiply_add(blocks_.data(), k_, n_, a, lda, m, c, ldc);
+        avx512::multiply(blocks_.data(), k_, n_, a, lda, m, c, ldc, s, lds);
         return;
       }
     }
+    if (s != c || lds != ldc) {
+      for (Index i = 0; i < m; ++i) {
+        Scalar* row = c + i * ldc;
+        if (s)
+          std::copy(s + i * lds, s + i * lds + n_, row);
+        else
+          std::fill(row, row + n_, Scalar(0));
+      }
+    }
+    if (k_ <= 0) return;
     Scalar* block_b = align_up(scratch);
     Eigen::internal::gemm_pack_rhs<Scalar, Index, RhsMapper, Traits::nr, Eigen::ColMajor> pack_rhs;
     Eigen::internal::gebp_kernel<Scalar, Scalar, Index, ResMapper, Traits::mr, Traits::nr, false, false> gebp;
@@ -131,7 +149,7 @@ class PackedRight {
     } else {
       if (!avx512::available()) return false;
 #ifdef EIGEN_VECTORIZE_AVX512
-      return max_rows >= 8 && max_rows <= 256;
+      return max_rows >= 8;
 #else
       (void)max_rows;
       return true;

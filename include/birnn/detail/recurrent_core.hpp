@@ -34,6 +34,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -384,12 +385,11 @@ class RecurrentCore {
       if (mask) apply_mask(*mask, t);
       current_.swap(next_);
       if (sink.data) {
+        // Row by row: each is contiguous in the sink, which the strided view's copy does not know.
         const Eigen::Index row = sink.flip ? time - 1 - s : s;
-        auto out = strided_rows<Hidden>(sink.data + row * sink.ld, batch, u, time * sink.ld);
-        if (mask)
-          out = last_output_;
-        else
-          out = current_[0];
+        const Hidden& from = mask ? last_output_ : current_[0];
+        Scalar* to = sink.data + row * sink.ld;
+        for (Eigen::Index b = 0; b < batch; ++b) std::copy_n(from.row(b).data(), u, to + b * time * sink.ld);
       }
     }
   }

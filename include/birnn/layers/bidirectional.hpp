@@ -599,9 +599,8 @@ class Bidirectional {
                     Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& scratch) {
     if (count == 0) return;
     const Eigen::Index ld = projected_.cols();
-    projected_.middleRows(first, count).rowwise() = fused_bias_;
-    fused_packed_.multiply_add(x.data() + first * x.cols(), x.cols(), count, projected_.data() + first * ld, ld,
-                               scratch.data());
+    fused_packed_.multiply(x.data() + first * x.cols(), x.cols(), count, projected_.data() + first * ld, ld,
+                           scratch.data(), fused_bias_.data(), 0);
   }
 
   // The directions share nothing but the input and the projection: with a worker they run
