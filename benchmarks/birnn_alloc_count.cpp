@@ -135,6 +135,8 @@ void run(const bench::Workload& w, const char* cell) {
     // `y = forward(x)`: the old output is freed after the new one is built, as in a loop.
     print(w.id, cell, "forward", "first", measure([&] { y = bi.forward(x); }), output_bytes);
     print(w.id, cell, "forward", "next", measure([&] { y = bi.forward(x); }), output_bytes);
+    // `forward_into(x, y)`: the same call into the output of the calls above, kept.
+    print(w.id, cell, "forward_into", "next", measure([&] { bi.forward_into(x, y); }), output_bytes);
   }
   {
     auto model = bench::head_model<Cell>(time, input, units);

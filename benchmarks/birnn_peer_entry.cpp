@@ -4,10 +4,14 @@
 // call, the checksum and the probe values the harness compares across peers.
 //
 //   birnn_peer_entry --cell lstm|gru|rnn --batch B --time T --input I --units U
-//                    --threads 1|2 [--warmup N --min-reps N --min-time S --max-reps N --max-time S]
+//                    --threads 1|2 [--output reuse|new]
+//                    [--warmup N --min-reps N --min-time S --max-reps N --max-time S]
 //
 // --threads 2 runs the two directions on two threads (birnn::Worker); 1 runs them one after
-// the other. Exit status 3: a cell this entry does not know.
+// the other. --output reuse (the default) times `bi.forward_into(x, y)` into one output kept
+// across calls, as the oneDNN peer writes into one preallocated destination; --output new
+// times `y = bi.forward(x)`, a new output per call. Exit status 2: a bad option value, 3: a
+// cell this entry does not know.
 
 #include "entry_common.hpp"
 #include "workloads.hpp"
@@ -37,8 +41,14 @@ int run(const bench::Options& o, const char* cell_name) {
     bi.set_worker(&*worker);
   }
 
+  const std::string output = o.text("output", "reuse");
+  if (output != "reuse" && output != "new") {
+    std::fprintf(stderr, "birnn_peer_entry: --output: expected reuse or new, got '%s'\n", output.c_str());
+    return 2;
+  }
   birnn::Sequence<float> y;
-  const bench::Timing timing = bench::time_calls(o, [&] { y = bi.forward(x); });
+  const bench::Timing timing = output == "new" ? bench::time_calls(o, [&] { y = bi.forward(x); })
+                                               : bench::time_calls(o, [&] { bi.forward_into(x, y); });
 
   double checksum = 0;
   for (Eigen::Index i = 0; i < y.matrix().size(); ++i) checksum += double(y.data()[i]);
@@ -54,10 +64,11 @@ int run(const bench::Options& o, const char* cell_name) {
   std::printf(
       "{\"peer\": \"birnn\", \"mode\": \"infer\", \"cell\": \"%s\", \"batch\": %ld, \"time\": %ld, \"input\": %ld, "
       "\"units\": %ld, \"threads\": %ld, \"median_ms\": %.6g, \"p25_ms\": %.6g, \"p75_ms\": %.6g, \"min_ms\": %.6g, "
-      "\"reps\": %zu, \"checksum\": %.9g, \"impl\": \"birnn %d.%d.%d, %s\", \"probe\": [%s]}\n",
+      "\"reps\": %zu, \"checksum\": %.9g, \"impl\": \"birnn %d.%d.%d, %s, %s output\", \"probe\": [%s]}\n",
       cell_name, batch, time, input, units, threads, timing.median_ms, timing.p25_ms, timing.p75_ms, timing.min_ms,
       timing.reps, checksum, BIRNN_VERSION_MAJOR, BIRNN_VERSION_MINOR,
-      BIRNN_VERSION_PATCH, threads >= 2 ? "directions on 2 threads" : "1 thread", probe.c_str());
+      BIRNN_VERSION_PATCH, threads >= 2 ? "directions on 2 threads" : "1 thread",
+      output == "new" ? "new" : "reused", probe.c_str());
   return 0;
 }
 

@@ -43,6 +43,20 @@ class Sequence {
     detail::require_equal("birnn::Sequence", "rows (batch * time)", batch * time, data_.rows());
   }
 
+  /// Gives the batch the shape `(batch, time, features)`, keeping the storage when the number
+  /// of values stays the same (a layer's `forward_into` writes into a reused output this way).
+  /// The values are unspecified afterwards.
+  /// @throws shape_error as the constructor.
+  void resize(Index batch, Index time, Index features) {
+    if (batch < 0 || time < 0 || features < 0)
+      throw shape_error(detail::cat("birnn::Sequence: sizes must not be negative, got (", batch, ", ", time,
+                                    ", ", features, ")"));
+    if (Features != Eigen::Dynamic) detail::require_equal("birnn::Sequence", "features", Features, features);
+    data_.resize(batch * time, features);
+    batch_ = batch;
+    time_ = time;
+  }
+
   Index batch() const noexcept { return batch_; }
   Index time() const noexcept { return time_; }
   Index features() const noexcept { return data_.cols(); }

@@ -149,7 +149,8 @@ class RecurrentCore {
   /// @throws shape_error, mask_error
   void validate(Eigen::Index batch, Eigen::Index time, Eigen::Index features, const Mask* mask,
                 const State* initial) const {
-    require_equal(label(), "input features", input_size(), features);
+    // The label is built only for a message: a valid call allocates nothing here.
+    if (features != input_size()) require_equal(label(), "input features", input_size(), features);
     if (time <= 0) throw shape_error(cat(label(), ": time steps: expected at least 1, got ", time));
     if (mask) {
       if (mask->rows() != batch || mask->cols() != time)

@@ -294,25 +294,65 @@ class Bidirectional {
   /// @throws shape_error, mask_error as `forward`.
   template <class S, int F>
   Result call(const Sequence<S, F>& x, const Mask* mask, const InitialState* initial) {
+    Output output;
+    call_into(x, mask, initial, output);
+    if constexpr (return_state) {
+      return std::tuple_cat(detail::output_tuple<Merge, Output>::make(std::move(output)),
+                            detail::to_tuple<Cell>(forward_.final_state()),
+                            detail::to_tuple<BackwardCell>(backward_.final_state()));
+    } else {
+      return output;
+    }
+  }
+
+  /// `forward(x)` written into `out`, whose storage is reused when its size fits: a loop of
+  /// calls on inputs of one shape then allocates nothing. With `state::keep` the final states
+  /// are `forward_layer().final_state()` and `backward_layer().final_state()`.
+  /// @throws shape_error as `forward`, and when `out` is `x` itself.
+  template <class S, int F>
+  void forward_into(const Sequence<S, F>& x, Output& out) {
     check_input<S, F>();
+    static_assert(!masked || sizeof(S) == 0,
+                  "birnn::Bidirectional<..., mask::masked, ...>::forward_into(x, out) needs a mask: call "
+                  "forward_into(x, mask, out)");
+    call_into(x, nullptr, nullptr, out);
+  }
+  /// `forward(x, mask)` written into `out`, as `forward_into(x, out)`.
+  template <class S, int F>
+  void forward_into(const Sequence<S, F>& x, const Mask& mask, Output& out) {
+    check_input<S, F>();
+    static_assert(masked || sizeof(S) == 0,
+                  "birnn::Bidirectional<..., mask::none, ...>::forward_into takes no mask: declare the layer with "
+                  "mask::masked to pass one");
+    call_into(x, &mask, nullptr, out);
+  }
+
+  /// `call` written into `out` (see `forward_into`).
+  template <class S, int F>
+  void call_into(const Sequence<S, F>& x, const Mask* mask, const InitialState* initial, Output& output) {
+    check_input<S, F>();
+    if constexpr (std::is_same_v<Output, Sequence<S, F>>) {
+      if (&output == &x) throw shape_error(detail::cat(label(), ": forward_into: the output must not be the input"));
+    }
     forward_.validate(x.batch(), x.time(), x.features(), mask, initial ? &initial->forward : nullptr);
     backward_.validate(x.batch(), x.time(), x.features(), mask, initial ? &initial->backward : nullptr);
     const Eigen::Index uf = forward_.units(), ub = backward_.units();
     const Eigen::Index batch = x.batch(), time = x.time();
-    Output output;
+    // Every value of a sequence output is written below (each direction writes each of its
+    // rows at every step), so the output is resized without being cleared first.
     if constexpr (return_sequences) {
       detail::SequenceSink<Scalar> fs, bs;
       if constexpr (Merge::mode == MergeMode::none) {
-        output.forward = ForwardOutput(batch, time, uf);
-        output.backward = BackwardOutput(batch, time, ub);
+        output.forward.resize(batch, time, uf);
+        output.backward.resize(batch, time, ub);
         fs = {output.forward.data(), uf, false};
         bs = {output.backward.data(), ub, true};
       } else if constexpr (Merge::mode == MergeMode::concat) {
-        output = Output(batch, time, uf + ub);
+        output.resize(batch, time, uf + ub);
         fs = {output.data(), uf + ub, false};
         bs = {output.data() + uf, uf + ub, true};
       } else {
-        output = Output(batch, time, uf);
+        output.resize(batch, time, uf);
         backward_sequence_.resize(batch * time, ub);
         fs = {output.data(), uf, false};
         bs = {backward_sequence_.data(), ub, true};
@@ -347,13 +387,6 @@ class Bidirectional {
           detail::merge_into(Merge::mode, output, backward_.last_output());
         }
       }
-    }
-    if constexpr (return_state) {
-      return std::tuple_cat(detail::output_tuple<Merge, Output>::make(std::move(output)),
-                            detail::to_tuple<Cell>(forward_.final_state()),
-                            detail::to_tuple<BackwardCell>(backward_.final_state()));
-    } else {
-      return output;
     }
   }
 

@@ -163,21 +163,53 @@ class Rnn {
   /// @throws shape_error, mask_error as `forward`.
   template <class S, int F>
   Result call(const Sequence<S, F>& x, const Mask* mask, const State* initial) {
-    check_input<S, F>();
-    core_.validate(x.batch(), x.time(), x.features(), mask, initial);
     Output output;
-    detail::SequenceSink<Scalar> sink;
-    if constexpr (return_sequences) {
-      output = Output(x.batch(), x.time(), units());
-      sink = {output.data(), units(), false};
-    }
-    core_.run(x.matrix(), x.batch(), x.time(), mask, initial, sink);
-    if constexpr (!return_sequences) output = core_.last_output();
+    call_into(x, mask, initial, output);
     if constexpr (return_state)
       return std::tuple_cat(std::make_tuple(std::move(output)), detail::to_tuple<Cell>(core_.final_state()));
     else
       return output;
   }
+
+  /// `forward(x)` written into `out`, whose storage is reused when its size fits: a loop of
+  /// calls on inputs of one shape then allocates nothing. With `state::keep` the final states
+  /// are `core().final_state()`.
+  /// @throws shape_error as `forward`, and when `out` is `x` itself.
+  template <class S, int F>
+  void forward_into(const Sequence<S, F>& x, Output& out) {
+    check_input<S, F>();
+    static_assert(!masked || sizeof(S) == 0,
+                  "birnn::Rnn<..., mask::masked, ...>::forward_into(x, out) needs a mask: call forward_into(x, mask, out)");
+    call_into(x, nullptr, nullptr, out);
+  }
+  /// `forward(x, mask)` written into `out`, as `forward_into(x, out)`.
+  template <class S, int F>
+  void forward_into(const Sequence<S, F>& x, const Mask& mask, Output& out) {
+    check_input<S, F>();
+    static_assert(masked || sizeof(S) == 0,
+                  "birnn::Rnn<..., mask::none, ...>::forward_into takes no mask: declare the layer with mask::masked "
+                  "to pass one");
+    call_into(x, &mask, nullptr, out);
+  }
+
+  /// `call` written into `out` (see `forward_into`).
+  template <class S, int F>
+  void call_into(const Sequence<S, F>& x, const Mask* mask, const State* initial, Output& output) {
+    check_input<S, F>();
+    if constexpr (std::is_same_v<Output, Sequence<S, F>>) {
+      if (&output == &x)
+        throw shape_error(detail::cat(core_.label(), ": forward_into: the output must not be the input"));
+    }
+    core_.validate(x.batch(), x.time(), x.features(), mask, initial);
+    detail::SequenceSink<Scalar> sink;
+    if constexpr (return_sequences) {
+      output.resize(x.batch(), x.time(), units());  // every value is written by the time loop
+      sink = {output.data(), units(), false};
+    }
+    core_.run(x.matrix(), x.batch(), x.time(), mask, initial, sink);
+    if constexpr (!return_sequences) output = core_.last_output();
+  }
+
 
   /// Runs like `call` and records what `backward` needs (the input, per step the gates and
   /// previous states, the mask, the dropout masks). With dropout rates above 0 it draws this
