@@ -28,12 +28,9 @@ class Sequence {
   Sequence() : Sequence(0, 0, Features == Eigen::Dynamic ? 0 : Features) {}
   /// A zero-filled batch of `batch` sequences of `time` steps of `features` values.
   /// @throws shape_error when a size is negative or `features` contradicts `Features`.
-  Sequence(Index batch, Index time, Index features) : batch_(batch), time_(time) {
-    if (batch < 0 || time < 0 || features < 0)
-      throw shape_error(detail::cat("birnn::Sequence: sizes must not be negative, got (", batch, ", ", time,
-                                    ", ", features, ")"));
-    if (Features != Eigen::Dynamic) detail::require_equal("birnn::Sequence", "features", Features, features);
-    data_.setZero(batch * time, features);
+  Sequence(Index batch, Index time, Index features) {
+    resize(batch, time, features);
+    data_.setZero();
   }
   /// Wraps `data`, a `(batch * time, features)` matrix in sequence-major order.
   /// @throws shape_error when `data` has not `batch * time` rows.
@@ -46,7 +43,7 @@ class Sequence {
   /// Gives the batch the shape `(batch, time, features)`, keeping the storage when the number
   /// of values stays the same (a layer's `forward_into` writes into a reused output this way).
   /// The values are unspecified afterwards.
-  /// @throws shape_error as the constructor.
+  /// @throws shape_error when a size is negative or `features` contradicts `Features`.
   void resize(Index batch, Index time, Index features) {
     if (batch < 0 || time < 0 || features < 0)
       throw shape_error(detail::cat("birnn::Sequence: sizes must not be negative, got (", batch, ", ", time,

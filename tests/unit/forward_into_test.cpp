@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -59,6 +60,16 @@ void expect_bidirectional_into_equals_forward() {
   const auto x = input(4, 7, 5);
   const auto expected = bi.forward(x);
   typename Bi::Output out;
+  bi.forward_into(x, out);
+  // Again into the same storage filled with NaN: every value must be written anew, since
+  // forward_into (and forward) no longer clear the output first.
+  constexpr float nan = std::numeric_limits<float>::quiet_NaN();
+  if constexpr (std::is_same_v<Merge, birnn::merge::none>) {
+    out.forward.matrix().setConstant(nan);
+    out.backward.matrix().setConstant(nan);
+  } else {
+    out.matrix().setConstant(nan);
+  }
   bi.forward_into(x, out);
   if constexpr (std::is_same_v<Merge, birnn::merge::none>) {
     EXPECT_EQ(out.forward.matrix(), expected.forward.matrix());
@@ -115,7 +126,7 @@ TEST(ForwardInto, MaskedBidirectionalAndLastOutputGiveWhatForwardGives) {
   using Last = birnn::Bidirectional<birnn::LSTM<float>, birnn::merge::concat, birnn::sequences::last>;
   Last last(5, lstm(6));
   last.set_weights(weights_for(specs_of(last)));
-  Last::Output batch_out;
+  Last::Output batch_out = Last::Output::Constant(5, 12, std::numeric_limits<float>::quiet_NaN());
   last.forward_into(x, batch_out);
   EXPECT_EQ(batch_out, last.forward(x));
 }
