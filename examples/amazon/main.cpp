@@ -128,34 +128,22 @@ int main(int argc, char** argv) try {
     std::printf("\n");
   }
 
-  const Eigen::Index V = vocab.size(), E = 16;
-  birnn::Model<float> uni({amazon::sentence_length}, "unidirectional");
-  uni.emplace<birnn::EmbeddingLayer<float>>(birnn::Embedding<float>(V, E, /*mask_zero*/ true));
-  {
-    birnn::LSTM<float>::Config lstm;
-    lstm.units = 24;
-    birnn::LayerOptions o;
-    o.name = "lstm";
-    o.dropout = 0.2;  // the tutorial's dropout=0.2, recurrent_dropout=0.2 (training only)
-    o.recurrent_dropout = 0.2;
-    uni.emplace<birnn::RecurrentLayer<birnn::LSTM<float>>>(E, lstm, o, /*return_sequences*/ true,
-                                                           /*return_state*/ false);
-  }
-  uni.emplace<birnn::DenseLayer<float>>(birnn::Dense<float>(24, amazon::tag_count, birnn::Activation::softmax));
-
-  birnn::Model<float> bi({amazon::sentence_length}, "bidirectional");
-  bi.emplace<birnn::EmbeddingLayer<float>>(birnn::Embedding<float>(V, E, /*mask_zero*/ true));
-  {
-    birnn::LSTM<float>::Config lstm;
-    lstm.units = 16;
-    birnn::LayerOptions o;  // the wrapped layer's options: both directions get the rates
-    o.name = "lstm";
-    o.dropout = 0.2;
-    o.recurrent_dropout = 0.2;
-    bi.emplace<birnn::BidirectionalLayer<birnn::LSTM<float>>>(E, lstm, o, birnn::MergeMode::concat,
-                                                              /*return_sequences*/ true);
-  }
-  bi.emplace<birnn::DenseLayer<float>>(birnn::Dense<float>(32, amazon::tag_count, birnn::Activation::softmax));
+  // [builder]
+  // Keras: Sequential([Input((T,)), Embedding(V, 16, mask_zero=True), LSTM(24, ...), Dense(4, ...)]).
+  // Every input size is inferred from the layer before; dropout acts in training only.
+  namespace k = birnn::keras;
+  const Eigen::Index V = vocab.size(), T = amazon::sentence_length;
+  birnn::Model<float> uni = k::Sequential<float>(
+      {k::Input({T}), k::Embedding(V, 16).mask_zero(),
+       k::LSTM(24).return_sequences().dropout(0.2).recurrent_dropout(0.2),
+       k::Dense(amazon::tag_count).activation("softmax")},
+      "unidirectional");
+  birnn::Model<float> bi = k::Sequential<float>(
+      {k::Input({T}), k::Embedding(V, 16).mask_zero(),
+       k::Bidirectional(k::LSTM(16).return_sequences().dropout(0.2).recurrent_dropout(0.2)),
+       k::Dense(amazon::tag_count).activation("softmax")},
+      "bidirectional");
+  // [builder]
 
   std::printf("\n");
   uni.summary(std::cout);

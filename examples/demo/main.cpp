@@ -66,21 +66,6 @@ void fill_untrained(birnn::Model<float>& model, Lcg& rng) {
   }
 }
 
-// Appends Keras's Bidirectional(Cell(units)) with its default forward/backward layer names.
-template <class Cell>
-void add_bidirectional(birnn::Model<float>& model, Eigen::Index input_size, Eigen::Index units,
-                       bool return_sequences, const std::string& name, const std::string& cell_name) {
-  typename Cell::Config config;
-  config.units = units;
-  birnn::LayerOptions forward_options, backward_options;
-  forward_options.name = "forward_" + cell_name;
-  backward_options.name = "backward_" + cell_name;
-  backward_options.go_backwards = true;  // Keras's backward layer walks time from the end
-  model.emplace<birnn::BidirectionalLayer<Cell>>(input_size, config, forward_options, config, backward_options,
-                                                 birnn::MergeMode::concat, return_sequences,
-                                                 /*return_state=*/false, name);
-}
-
 void print_ids(const birnn::TokenIds& ids) {
   for (Eigen::Index b = 0; b < ids.rows(); ++b) {
     std::printf("  review %ld:", static_cast<long>(b));
@@ -95,16 +80,17 @@ void print_column(const char* what, const birnn::Batch<float>& y) {
   std::printf("\n");
 }
 
-// Models 1-3: Embedding(10000, 32) -> Bidirectional(Cell(5)) -> Dense(1).
-template <class Cell>
-void tutorial_model(const char* heading, const std::string& cell_name, const char* formula,
+// Models 1-3: Embedding(10000, 32) -> Bidirectional(Cell(5)) -> Dense(1). `layer` is the
+// Keras layer (keras::SimpleRNN(5), ...), `Cell` the compile-time cell it runs on.
+template <class Cell, class KerasLayer>
+void tutorial_model(const char* heading, const KerasLayer& layer, const std::string& cell_name, const char* formula,
                     const birnn::TokenIds& ids, Lcg& rng) {
+  namespace k = birnn::keras;
   std::printf("\n== %s ==\n", heading);
-  // The input length is None (any), as in the tutorial.
-  birnn::Model<float> model({-1}, "bidirectional_" + cell_name);
-  model.emplace<birnn::EmbeddingLayer<float>>(birnn::Embedding<float>(vocabulary, embedding_dim));
-  add_bidirectional<Cell>(model, embedding_dim, 5, false, "bidirectional", cell_name);
-  model.emplace<birnn::DenseLayer<float>>(birnn::Dense<float>(10, 1));
+  // The input length is None (any), as in the tutorial; every other size is inferred.
+  birnn::Model<float> model = k::Sequential<float>(
+      {k::Input({k::None}), k::Embedding(vocabulary, embedding_dim), k::Bidirectional(layer), k::Dense(1)},
+      "bidirectional_" + cell_name);
   model.summary(std::cout);
 
   // One direction alone: a plain recurrent layer of the same cell.
@@ -136,22 +122,23 @@ int main() try {
               static_cast<long>(vocabulary));
   print_ids(ids);
 
+  namespace k = birnn::keras;
   tutorial_model<birnn::SimpleRNN<float>>("1. Embedding(10000, 32) -> Bidirectional(SimpleRNN(5)) -> Dense(1)",
-                                          "simple_rnn", "32*5 + 5*5 + 5", ids, rng);
-  tutorial_model<birnn::LSTM<float>>("2. Embedding(10000, 32) -> Bidirectional(LSTM(5)) -> Dense(1)", "lstm",
-                                     "4 * (32*5 + 5*5 + 5)", ids, rng);
-  tutorial_model<birnn::GRU<float>>("3. Embedding(10000, 32) -> Bidirectional(GRU(5)) -> Dense(1)", "gru",
+                                          k::SimpleRNN(5), "simple_rnn", "32*5 + 5*5 + 5", ids, rng);
+  tutorial_model<birnn::LSTM<float>>("2. Embedding(10000, 32) -> Bidirectional(LSTM(5)) -> Dense(1)", k::LSTM(5),
+                                     "lstm", "4 * (32*5 + 5*5 + 5)", ids, rng);
+  tutorial_model<birnn::GRU<float>>("3. Embedding(10000, 32) -> Bidirectional(GRU(5)) -> Dense(1)", k::GRU(5), "gru",
                                     "3 * (32*5 + 5*5) + 6*5, reset_after=True", ids, rng);
 
   // ---- 4. The stacked BiLSTM -------------------------------------------------------------
   std::printf("\n== 4. Stacked BiLSTM: Embedding(10000, 32) on 100 tokens\n"
               "      -> Bidirectional(LSTM(32, return_sequences=True)) -> Bidirectional(LSTM(16))\n"
               "      -> Dense(1, sigmoid) ==\n");
-  birnn::Model<float> stacked({review_length}, "stacked_bilstm");
-  stacked.emplace<birnn::EmbeddingLayer<float>>(birnn::Embedding<float>(vocabulary, embedding_dim));
-  add_bidirectional<birnn::LSTM<float>>(stacked, embedding_dim, 32, true, "bidirectional", "lstm");
-  add_bidirectional<birnn::LSTM<float>>(stacked, 64, 16, false, "bidirectional_1", "lstm_1");
-  stacked.emplace<birnn::DenseLayer<float>>(birnn::Dense<float>(32, 1, birnn::Activation::sigmoid));
+  birnn::Model<float> stacked = k::Sequential<float>(
+      {k::Input({review_length}), k::Embedding(vocabulary, embedding_dim),
+       k::Bidirectional(k::LSTM(32).return_sequences()), k::Bidirectional(k::LSTM(16)),
+       k::Dense(1).activation("sigmoid")},
+      "stacked_bilstm");
   stacked.summary(std::cout);
   fill_untrained(stacked, rng);
   const birnn::Batch<float> model_prediction = stacked.predict(ids).front().matrix;

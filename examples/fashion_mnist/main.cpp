@@ -60,12 +60,10 @@ int main(int argc, char** argv) try {
   std::printf("Fashion-MNIST: %ld training and %ld test images, each 28 steps of 28 pixels\n",
               static_cast<long>(train.images.batch()), static_cast<long>(test.images.batch()));
 
-  birnn::Model<float> model({28, 28}, "fashion_bilstm");
-  birnn::LSTM<float>::Config lstm;
-  lstm.units = units;
-  model.emplace<birnn::BidirectionalLayer<birnn::LSTM<float>>>(28, lstm, birnn::MergeMode::concat,
-                                                               /*return_sequences*/ false);
-  model.emplace<birnn::DenseLayer<float>>(birnn::Dense<float>(2 * units, 10, birnn::Activation::softmax));
+  // Keras: Sequential([Input((28, 28)), Bidirectional(LSTM(units)), Dense(10, activation="softmax")]).
+  namespace k = birnn::keras;
+  birnn::Model<float> model = k::Sequential<float>(
+      {k::Input({28, 28}), k::Bidirectional(k::LSTM(units)), k::Dense(10).activation("softmax")}, "fashion_bilstm");
   model.summary(std::cout);
   birnn::Worker worker;  // the backward direction on the second core
   if (threads == 2) model.set_worker(&worker);

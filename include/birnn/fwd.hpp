@@ -2,9 +2,14 @@
 /// @file
 /// Forward declarations of birnn's public templates. This is the only place where default
 /// template arguments are written: every definition repeats none of them, so the defaults
-/// cannot drift apart between headers.
+/// cannot drift apart between headers. It also checks that the Eigen in use is 3.4 or newer
+/// (birnn relies on its slicing and `Ref` rules): every public template's header includes it.
 
 #include <Eigen/Core>
+
+#if !EIGEN_VERSION_AT_LEAST(3, 4, 0)
+#error "birnn requires Eigen 3.4 or newer (Debian: apt-get install libeigen3-dev)"
+#endif
 
 namespace birnn {
 

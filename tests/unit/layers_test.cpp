@@ -1,7 +1,8 @@
 // Embedding, Masking and Dense, and the runtime Model (Keras's Sequential): output shapes,
 // parameter counts and summary as Keras gives them, the mask travelling through the stack,
-// and the golden model cases through the Keras config reader. Expected numbers come from
-// Keras's formulas, from the definitions of the layers, or from the golden case files.
+// the golden model cases through the Keras config reader, and the Keras-like builder
+// (keras::Sequential) that makes those models. Expected numbers come from Keras's formulas,
+// from the definitions of the layers, or from the golden case files.
 
 #include "../conformance/case.hpp"
 
@@ -398,6 +399,190 @@ TEST(KerasModel, TheGoldenModelCasesGiveKerasOutputs) {
     const auto outcome = birnn::conformance::run_case<float>(c);
     EXPECT_TRUE(outcome.ok) << outcome.message << " (largest error " << outcome.max_abs_error << ")";
   }
+}
+
+}  // namespace
+
+namespace {
+
+// ---- The Keras-like builder: keras::Sequential, Model::add(keras::...), the layer values ----
+// Input sizes, go_backwards and names are inferred as Keras infers them; expected parameter
+// counts come from Keras's formulas (LSTM: 4 u (input + u + 1) per direction), expected names
+// from Keras's naming rules (class in snake case, "_1", ..., "forward_"/"backward_" inside
+// Bidirectional); wiring mistakes are errors naming both layers.
+
+namespace k = birnn::keras;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+const birnn::BidirectionalLayer<birnn::LSTM<float>>& bilstm(const birnn::Model<float>& m, std::size_t i) {
+  return dynamic_cast<const birnn::BidirectionalLayer<birnn::LSTM<float>>&>(m.layer(i));
+}
+
+TEST(Sequential, TheTaggerOfTheTutorialInfersEverySizeAndName) {
+  const Eigen::Index V = 50, T = 12, tags = 4;
+  auto m = k::Sequential<float>(
+      {k::Input({T}), k::Embedding(V, 16).mask_zero(),
+       k::Bidirectional(k::LSTM(16).return_sequences().dropout(0.2).recurrent_dropout(0.2)),
+       k::Dense(tags).activation("softmax")},
+      "tagger");
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m.name(), "tagger");
+  EXPECT_EQ(m.layer(0).name(), "embedding");
+  EXPECT_EQ(m.layer(1).name(), "bidirectional");
+  EXPECT_EQ(m.layer(2).name(), "dense");
+  const auto& bi = bilstm(m, 1);
+  EXPECT_EQ(bi.forward_options().name, "forward_lstm");
+  EXPECT_EQ(bi.backward_options().name, "backward_lstm");
+  EXPECT_FALSE(bi.forward_options().go_backwards);
+  EXPECT_TRUE(bi.backward_options().go_backwards);
+  EXPECT_DOUBLE_EQ(bi.forward_options().dropout, 0.2);
+  EXPECT_DOUBLE_EQ(bi.backward_options().recurrent_dropout, 0.2);
+  EXPECT_TRUE(bi.return_sequences());
+  // Keras: Embedding V*16; each LSTM direction 4*16*(16+16+1); Dense 32*4+4.
+  EXPECT_EQ(m.layer(0).count_params(), V * 16);
+  EXPECT_EQ(m.layer(1).count_params(), 2 * 4 * 16 * (16 + 16 + 1));
+  EXPECT_EQ(m.layer(2).count_params(), 32 * tags + tags);
+  EXPECT_EQ(m.output_shape(), (birnn::Shape{T, tags}));
+  const std::string s = m.summary();
+  EXPECT_THAT(s, HasSubstr("embedding (Embedding)"));
+  EXPECT_THAT(s, HasSubstr("(None, 12, 16)"));
+  EXPECT_THAT(s, HasSubstr("(None, 12, 32)"));
+  EXPECT_THAT(s, HasSubstr("(None, 12, 4)"));
+}
+
+TEST(Sequential, GivesTheSameResultsAsTheModelBuiltByHand) {
+  auto built = k::Sequential<float>({k::Input({5, 3}), k::Bidirectional(k::GRU(4).return_sequences()).merge_mode("sum"),
+                                     k::LSTM(2), k::Dense(1).activation("sigmoid")});
+  birnn::Model<float> hand({5, 3});
+  birnn::GRU<float>::Config gru;
+  gru.units = 4;
+  hand.emplace<birnn::BidirectionalLayer<birnn::GRU<float>>>(3, gru, birnn::MergeMode::sum, true);
+  birnn::LSTM<float>::Config lstm;
+  lstm.units = 2;
+  birnn::LayerOptions o;
+  o.name = "lstm";
+  hand.emplace<birnn::RecurrentLayer<birnn::LSTM<float>>>(4, lstm, o, false, false);
+  hand.emplace<birnn::DenseLayer<float>>(birnn::Dense<float>(2, 1, birnn::Activation::sigmoid));
+  ASSERT_EQ(built.count_params(), hand.count_params());
+  hand.initialize(3);
+  built.set_weights(hand.get_weights());
+  birnn::Sequence<float> x(2, 5, 3);
+  for (Eigen::Index i = 0; i < x.matrix().size(); ++i) x.matrix().data()[i] = 0.1f * static_cast<float>(i % 7) - 0.3f;
+  const auto a = built.predict(x).front().matrix, b = hand.predict(x).front().matrix;
+  ASSERT_EQ(a.rows(), 2);
+  EXPECT_EQ(a, b);
+}
+
+TEST(Sequential, NamesLayersAsKerasDoes) {
+  auto m = k::Sequential<float>({k::Input({k::None, 3}), k::Bidirectional(k::LSTM(2).return_sequences()),
+                                 k::Bidirectional(k::LSTM(2).return_sequences()), k::SimpleRNN(2).return_sequences(),
+                                 k::SimpleRNN(2).return_sequences(), k::Dense(2).name("dense"), k::Dense(2)});
+  EXPECT_EQ(m.layer(0).name(), "bidirectional");
+  EXPECT_EQ(m.layer(1).name(), "bidirectional_1");
+  EXPECT_EQ(bilstm(m, 1).forward_options().name, "forward_lstm_1");
+  EXPECT_EQ(bilstm(m, 1).backward_options().name, "backward_lstm_1");
+  EXPECT_EQ(m.layer(2).name(), "simple_rnn");
+  EXPECT_EQ(m.layer(3).name(), "simple_rnn_1");
+  EXPECT_EQ(m.layer(4).name(), "dense");
+  EXPECT_EQ(m.layer(5).name(), "dense_1");  // the automatic name skips the one given by hand
+  EXPECT_EQ(m.output_shape(), (birnn::Shape{k::None, 2}));
+}
+
+TEST(Sequential, ADuplicateNameIsAConfigError) {
+  EXPECT_THAT([] { (void)k::Sequential<float>({k::Input({4, 3}), k::Dense(2).name("head"), k::Dense(2).name("head")}); },
+              ThrowsMessage<birnn::config_error>(AllOf(HasSubstr("'head'"), HasSubstr("no other layer"))));
+}
+
+TEST(Sequential, AnExplicitBackwardLayerGetsTheOtherDirection) {
+  auto m = k::Sequential<float>(
+      {k::Input({6, 3}), k::Bidirectional(k::LSTM(3).return_sequences()).backward_layer(k::GRU(2).return_sequences())});
+  const auto& bi = dynamic_cast<const birnn::BidirectionalLayer<birnn::LSTM<float>, birnn::GRU<float>>&>(m.layer(0));
+  EXPECT_EQ(bi.forward_options().name, "forward_lstm");
+  EXPECT_EQ(bi.backward_options().name, "gru");  // Keras keeps a given backward layer's name
+  EXPECT_FALSE(bi.forward_options().go_backwards);
+  EXPECT_TRUE(bi.backward_options().go_backwards);
+  EXPECT_EQ(m.output_shape(), (birnn::Shape{6, 5}));
+  // A forward layer walking backwards gets a backward layer walking forwards.
+  auto r = k::Sequential<float>({k::Input({6, 3}), k::Bidirectional(k::LSTM(3).go_backwards())});
+  EXPECT_TRUE(bilstm(r, 0).forward_options().go_backwards);
+  EXPECT_FALSE(bilstm(r, 0).backward_options().go_backwards);
+}
+
+TEST(Sequential, ABackwardLayerThatDoesNotFitIsAConfigErrorNamingBoth) {
+  EXPECT_THAT(
+      [] {
+        (void)k::Sequential<float>(
+            {k::Input({6, 3}), k::Bidirectional(k::LSTM(3)).backward_layer(k::LSTM(3).name("back").go_backwards(false))});
+      },
+      ThrowsMessage<birnn::config_error>(
+          AllOf(HasSubstr("'back'"), HasSubstr("go_backwards: expected True"), HasSubstr("forward layer 'lstm'"))));
+  EXPECT_THAT(
+      [] {
+        (void)k::Sequential<float>(
+            {k::Input({6, 3}), k::Bidirectional(k::LSTM(3).return_sequences()).backward_layer(k::LSTM(3))});
+      },
+      ThrowsMessage<birnn::config_error>(AllOf(HasSubstr("return_sequences: expected True"), HasSubstr("got False"))));
+}
+
+TEST(Sequential, ALayerThatCannotReadThePreviousOutputNamesBothLayers) {
+  EXPECT_THAT([] { (void)k::Sequential<float>({k::Input({6, 3}), k::LSTM(8), k::LSTM(4)}); },
+              ThrowsMessage<birnn::shape_error>(AllOf(HasSubstr("'lstm_1' (LSTM)"), HasSubstr("'lstm' (LSTM)"),
+                                                      HasSubstr("(None, 8)"))));
+  EXPECT_THAT([] { (void)k::Sequential<float>({k::Input({6, 3}), k::Dense(4), k::Embedding(10, 2)}); },
+              ThrowsMessage<birnn::config_error>(
+                  AllOf(HasSubstr("'embedding' (Embedding)"), HasSubstr("'dense' (Dense)"), HasSubstr("first"))));
+  EXPECT_THAT([] { (void)k::Sequential<float>({k::Input({6, 3}), k::GRU(4).return_state(), k::Dense(1)}); },
+              ThrowsMessage<birnn::config_error>(
+                  AllOf(HasSubstr("'dense' (Dense)"), HasSubstr("'gru' (GRU)"), HasSubstr("returns 2 outputs"))));
+  EXPECT_THAT([] { (void)k::Sequential<float>({k::Input({6, 3}), k::Embedding(10, 2)}); },
+              ThrowsMessage<birnn::shape_error>(
+                  AllOf(HasSubstr("'embedding' (Embedding)"), HasSubstr("the model's input"), HasSubstr("token ids"))));
+  EXPECT_THAT([] { (void)k::Sequential<float>({k::Input({6, k::None}), k::LSTM(2)}); },
+              ThrowsMessage<birnn::shape_error>(AllOf(HasSubstr("'lstm' (LSTM)"), HasSubstr("(None, 6, None)"))));
+}
+
+TEST(Sequential, TheInputComesFirstAndOnlyOnce) {
+  EXPECT_THAT([] { (void)k::Sequential<float>({k::Dense(2)}); },
+              ThrowsMessage<birnn::config_error>(AllOf(HasSubstr("keras::Input"), HasSubstr("got Dense"))));
+  EXPECT_THAT([] { (void)k::Sequential<float>({k::Input({3, 2}), k::Input({3, 2})}); },
+              ThrowsMessage<birnn::config_error>(HasSubstr("first entry")));
+  EXPECT_THROW((void)k::Input({}), birnn::config_error);
+  EXPECT_THROW((void)k::Input({4, 0}), birnn::config_error);
+}
+
+TEST(LayerConfig, SettersRejectWhatKerasRejects) {
+  EXPECT_THAT([] { (void)k::LSTM(0); }, ThrowsMessage<birnn::config_error>(AllOf(HasSubstr("LSTM"), HasSubstr("got 0"))));
+  EXPECT_THAT([] { (void)k::GRU(3).dropout(1.0); },
+              ThrowsMessage<birnn::config_error>(AllOf(HasSubstr("GRU"), HasSubstr("dropout"), HasSubstr("[0, 1)"))));
+  EXPECT_THROW((void)k::SimpleRNN(3).recurrent_dropout(-0.1), birnn::config_error);
+  EXPECT_THAT([] { (void)k::Dense(3).activation("sofmax"); },
+              ThrowsMessage<birnn::config_error>(AllOf(HasSubstr("Dense"), HasSubstr("'sofmax'"))));
+  EXPECT_THAT([] { (void)k::Bidirectional(k::LSTM(2)).merge_mode("average"); },
+              ThrowsMessage<birnn::config_error>(AllOf(HasSubstr("merge_mode"), HasSubstr("'average'"))));
+  EXPECT_THROW((void)k::Embedding(0, 4), birnn::config_error);
+}
+
+TEST(LayerConfig, MergeModeNoneGivesTwoOutputs) {
+  auto m = k::Sequential<float>({k::Input({4, 2}), k::Bidirectional(k::SimpleRNN(3)).merge_mode(birnn::MergeMode::none)});
+  birnn::Sequence<float> x(1, 4, 2);
+  x.matrix().setConstant(0.5f);
+  m.initialize(1);
+  EXPECT_EQ(m.predict(x).size(), 2u);
+}
+
+TEST(LayerConfig, TheKerasJsonReaderBuildsTheSameModel) {
+  const nlohmann::json layers = nlohmann::json::parse(R"([
+    {"class_name": "InputLayer", "config": {"batch_shape": [null, 7], "name": "ids"}},
+    {"class_name": "Embedding", "config": {"name": "embedding", "input_dim": 20, "output_dim": 5, "mask_zero": true}},
+    {"class_name": "Bidirectional", "config": {"name": "bidirectional", "merge_mode": "concat",
+      "layer": {"class_name": "GRU", "config": {"name": "forward_gru", "units": 3, "return_sequences": true}}}},
+    {"class_name": "Dense", "config": {"name": "dense", "units": 2, "activation": "softmax"}}])");
+  auto from_json = k::model_from_config<float>(layers);
+  auto built = k::Sequential<float>({k::Input({7}), k::Embedding(20, 5).mask_zero(),
+                                     k::Bidirectional(k::GRU(3).return_sequences()), k::Dense(2).activation("softmax")});
+  EXPECT_EQ(from_json.summary(), built.summary());
 }
 
 }  // namespace

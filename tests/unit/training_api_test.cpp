@@ -360,11 +360,11 @@ TEST(TrainingApi, WeightsFileRoundTripsExactlyAndChecksShapes) {
   auto m = tagger();
   m.initialize(4);
   const std::string path = temp_path("tagger.weights");
-  m.save_weights(path);
+  io::save_weights(m, path);
   auto other = tagger();
   other.initialize(8);
   ASSERT_NE(other.get_weights()[0].values, m.get_weights()[0].values);
-  other.load_weights(path);
+  io::load_weights(other, path);
   const auto a = m.get_weights(), b = other.get_weights();
   for (std::size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].shape, b[i].shape);
@@ -377,7 +377,7 @@ TEST(TrainingApi, WeightsFileRoundTripsExactlyAndChecksShapes) {
   // A model of another shape refuses the file with weight_error.
   Model<double> wrong({5}, "wrong");
   wrong.emplace<EmbeddingLayer<double>>(Embedding<double>(7, 3, true));
-  EXPECT_THROW(wrong.load_weights(path), weight_error);
+  EXPECT_THROW(io::load_weights(wrong, path), weight_error);
   std::remove(path.c_str());
 }
 

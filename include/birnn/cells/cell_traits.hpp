@@ -9,13 +9,13 @@
 /// `step()` (one time step for the whole batch). For training, a cell also provides
 /// `recorded()` (what a recorded forward pass keeps of a step's workspace: the
 /// post-activation gates), a `BackwardWorkspace` with `prepare_backward()`, and
-/// `step_backward()`, the backward of `step()` (see `detail/recurrent_core.hpp`). Keras's
+/// `step_backward()`, the backward of `step()` (see `layers/recurrent_core.hpp`). Keras's
 /// `recurrent_dropout` in training uses overloads of `step()` and `step_backward()` that also
 /// take the recurrent masks, one `(batch, units)` mask per gate block.
 
-#include "birnn/activation.hpp"
-#include "birnn/detail/size.hpp"
-#include "birnn/tensor.hpp"
+#include "birnn/math/activation.hpp"
+#include "birnn/types/size.hpp"
+#include "birnn/types/tensor.hpp"
 
 #include <Eigen/Core>
 
@@ -24,12 +24,6 @@
 #include <vector>
 
 namespace birnn {
-
-/// One weight of a layer: its Keras name (`kernel`, `recurrent_kernel`, `bias`) and shape.
-struct WeightSpec {
-  std::string name;
-  std::vector<Eigen::Index> shape;
-};
 
 template <class T, class = void>
 struct is_cell : std::false_type {};
@@ -68,13 +62,6 @@ constexpr bool check_cell_parameters() {
 inline void check_size(const std::string& layer, const char* what, int compile_time, Eigen::Index runtime) {
   if (runtime <= 0) throw config_error(cat(layer, ": ", what, ": expected a positive number, got ", runtime));
   if (compile_time != Eigen::Dynamic) require_equal<config_error>(layer, what, compile_time, runtime);
-}
-
-/// Copies `weights` (Keras `get_weights()` order) into the matrices, after checking the count.
-template <class Scalar>
-void check_weight_count(const std::string& layer, const std::vector<Tensor<Scalar>>& weights, std::size_t expected) {
-  if (weights.size() != expected)
-    throw weight_error(cat(layer, ": weight count: expected ", expected, ", got ", weights.size()));
 }
 
 }  // namespace detail

@@ -14,11 +14,11 @@
 /// `reset_after=false`: `hh = act(x_t W_h + (r * h_{t-1}) U_h + b_h)`, bias `(3u)`,
 /// parameters `3 (input*u + u*u + u)`.
 
-#include "birnn/activation.hpp"
 #include "birnn/cells/cell_traits.hpp"
 #include "birnn/detail/keras_weights.hpp"
 #include "birnn/fwd.hpp"
-#include "birnn/train/activation_derivative.hpp"
+#include "birnn/math/activation.hpp"
+#include "birnn/math/activation_derivative.hpp"
 
 #include <Eigen/Core>
 

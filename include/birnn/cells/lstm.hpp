@@ -6,11 +6,11 @@
 ///     z = x_t W + h_{t-1} U + b,  i = ract(z_i), f = ract(z_f), o = ract(z_o)
 ///     c_t = f * c_{t-1} + i * act(z_c),  h_t = o * act(c_t)
 
-#include "birnn/activation.hpp"
 #include "birnn/cells/cell_traits.hpp"
 #include "birnn/detail/keras_weights.hpp"
 #include "birnn/fwd.hpp"
-#include "birnn/train/activation_derivative.hpp"
+#include "birnn/math/activation.hpp"
+#include "birnn/math/activation_derivative.hpp"
 
 #include <Eigen/Core>
 

@@ -4,11 +4,11 @@
 /// Keras counterpart: `keras.layers.SimpleRNNCell`. One gate; state `[h]`;
 /// parameters `input*u + u*u + u` (SimpleRNN(5) on 32 features: 190).
 
-#include "birnn/activation.hpp"
 #include "birnn/cells/cell_traits.hpp"
 #include "birnn/detail/keras_weights.hpp"
 #include "birnn/fwd.hpp"
-#include "birnn/train/activation_derivative.hpp"
+#include "birnn/math/activation.hpp"
+#include "birnn/math/activation_derivative.hpp"
 
 #include <Eigen/Core>
 

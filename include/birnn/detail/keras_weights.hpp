@@ -6,11 +6,10 @@
 /// on the input side and row 1 on the recurrent side. Gate blocks are contiguous column
 /// ranges of width u, in the cell's gate order.
 
-#include "birnn/cells/cell_traits.hpp"
 #include "birnn/detail/packed_gemm.hpp"
-#include "birnn/detail/size.hpp"
 #include "birnn/errors.hpp"
-#include "birnn/tensor.hpp"
+#include "birnn/types/size.hpp"
+#include "birnn/types/tensor.hpp"
 
 #include <Eigen/Core>
 

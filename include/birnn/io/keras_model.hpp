@@ -5,7 +5,9 @@
 /// `{class_name, config, build_config}`), plus weights in `get_weights()` order.
 ///
 /// This is the only header of birnn that needs nlohmann_json (Debian `nlohmann-json3-dev`;
-/// CMake target `birnn::keras`). Every layer it makes dispatches to the compile-time
+/// CMake target `birnn::keras`). It reads each layer's config into a `keras::LayerConfig`
+/// (`model/layer_config.hpp`) and builds the model with `Model::add`, as code does: the
+/// builder infers every input size. Every layer it makes dispatches to the compile-time
 /// templates. Settings birnn does not support are rejected with a `config_error`, never
 /// ignored: `stateful`, `unroll`, `time_major`, an unknown activation or layer class.
 /// Initializers, regularizers and constraints are accepted and ignored (they do not change
@@ -19,15 +21,11 @@
 /// `detail::backward_direction_seed(seed)` (or, without a seed, the one of its own name
 /// "backward_..."), so the directions draw independent masks.
 
-#include "birnn/activation.hpp"
-#include "birnn/cells/gru.hpp"
-#include "birnn/cells/lstm.hpp"
-#include "birnn/cells/simple_rnn.hpp"
-#include "birnn/detail/dropout_rng.hpp"
 #include "birnn/errors.hpp"
-#include "birnn/model/layer.hpp"
+#include "birnn/math/activation.hpp"
+#include "birnn/model/build_layer.hpp"
+#include "birnn/model/layer_config.hpp"
 #include "birnn/model/model.hpp"
-#include "birnn/model/recurrent_layer.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -39,6 +37,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <variant>
 #include <vector>
 
 namespace birnn::keras {
@@ -81,28 +80,13 @@ inline Activation activation(const json& config, const char* key, Activation fal
   }
 }
 
-/// Rejects what birnn does not run; checks the input rank.
+/// Rejects what birnn does not run.
 inline void check_recurrent(const json& c, const std::string& label) {
   if (get(c, "stateful", false, label)) throw config_error(cat(label, ": stateful=True is not supported by birnn"));
   if (get(c, "unroll", false, label)) throw config_error(cat(label, ": unroll=True is not supported by birnn"));
   if (get(c, "time_major", false, label)) throw config_error(cat(label, ": time_major=True is not supported by birnn"));
   if (!c.contains("units") || !c["units"].is_number_integer() || c["units"].get<long long>() <= 0)
     throw config_error(cat(label, ": units: expected a positive integer, got ", c.contains("units") ? c["units"].dump() : "nothing"));
-}
-
-template <class Cell>
-typename Cell::Config cell_config(const json& c, const std::string& label) {
-  check_recurrent(c, label);
-  typename Cell::Config cfg;
-  cfg.units = c["units"].get<Eigen::Index>();
-  cfg.activation = activation(c, "activation", Activation::tanh, label);
-  cfg.use_bias = get(c, "use_bias", true, label);
-  if constexpr (!std::is_same_v<Cell, SimpleRNN<typename Cell::Scalar>>)
-    cfg.recurrent_activation = activation(c, "recurrent_activation", Activation::sigmoid, label);
-  if constexpr (std::is_same_v<Cell, LSTM<typename Cell::Scalar>>)
-    cfg.unit_forget_bias = get(c, "unit_forget_bias", true, label);
-  if constexpr (std::is_same_v<Cell, GRU<typename Cell::Scalar>>) cfg.reset_after = get(c, "reset_after", true, label);
-  return cfg;
 }
 
 /// Keras's `seed`: null (or absent) is unset; an integer (negative ones wrap to 64 bits).
@@ -114,32 +98,63 @@ inline std::optional<std::uint64_t> seed(const json& c, const std::string& label
   throw config_error(cat(label, ": 'seed': expected an integer or null, got ", s.dump()));
 }
 
-/// The layer arguments of a recurrent layer's config. The dropout rates are checked by the
-/// layer's constructor (config_error naming the layer for a rate outside [0, 1)).
-inline LayerOptions layer_options(const json& c, const std::string& label) {
-  LayerOptions o;
-  o.name = get(c, "name", std::string(), label);
-  o.go_backwards = get(c, "go_backwards", false, label);
-  o.zero_output_for_mask = get(c, "zero_output_for_mask", false, label);
-  o.dropout = get(c, "dropout", 0.0, label);
-  o.recurrent_dropout = get(c, "recurrent_dropout", 0.0, label);
-  o.seed = seed(c, label);
-  return o;
+/// Runs `make` (a layer's setters) and gives a `config_error` it throws the label of the
+/// layer in the file ("birnn::keras: LSTM 'big': dropout: ...") instead of the class's.
+template <class F>
+decltype(auto) labelled(const std::string& label, const char* cls, F&& make) {
+  try {
+    return make();
+  } catch (const config_error& e) {
+    std::string why = e.what();
+    const std::string prefix = cat("birnn::keras::", cls, ": ");
+    if (why.rfind(prefix, 0) == 0) why.erase(0, prefix.size());
+    throw config_error(cat(label, ": ", why));
+  }
 }
 
-/// Calls `f(Cell{})` with the dynamic-size cell of `class_name`.
-template <class Scalar, class F>
-decltype(auto) with_cell(const std::string& class_name, const std::string& label, F&& f) {
-  if (class_name == "SimpleRNN") return f(SimpleRNN<Scalar>{});
-  if (class_name == "LSTM") return f(LSTM<Scalar>{});
-  if (class_name == "GRU") return f(GRU<Scalar>{});
-  throw config_error(cat(label, ": expected a recurrent layer (SimpleRNN, LSTM, GRU), got '", class_name, "'"));
+/// A Keras recurrent layer's config (`SimpleRNN`, `LSTM`, `GRU`) as a keras:: layer.
+template <class R>
+R recurrent(const json& c, const std::string& label) {
+  check_recurrent(c, label);
+  const auto units = c["units"].get<Eigen::Index>();
+  const Activation act = activation(c, "activation", Activation::tanh, label);
+  const double dropout = get(c, "dropout", 0.0, label), recurrent_dropout = get(c, "recurrent_dropout", 0.0, label);
+  return labelled(label, R::keras_name, [&] {
+    R r(units);
+    r.activation(act)
+        .use_bias(get(c, "use_bias", true, label))
+        .return_sequences(get(c, "return_sequences", false, label))
+        .return_state(get(c, "return_state", false, label))
+        .zero_output_for_mask(get(c, "zero_output_for_mask", false, label))
+        .dropout(dropout)
+        .recurrent_dropout(recurrent_dropout)
+        .name(get(c, "name", std::string(), label));
+    // Absent, it is inferred (inside a Bidirectional, the opposite of the other direction).
+    if (c.contains("go_backwards") && !c["go_backwards"].is_null()) r.go_backwards(get(c, "go_backwards", false, label));
+    if (const auto s = seed(c, label)) r.seed(*s);
+    if constexpr (!std::is_same_v<R, SimpleRNN>)
+      r.recurrent_activation(activation(c, "recurrent_activation", Activation::sigmoid, label));
+    if constexpr (std::is_same_v<R, LSTM>) r.unit_forget_bias(get(c, "unit_forget_bias", true, label));
+    if constexpr (std::is_same_v<R, GRU>) r.reset_after(get(c, "reset_after", true, label));
+    return r;
+  });
 }
 
 inline const json& config_of(const json& layer, const std::string& label) {
   if (!layer.is_object() || !layer.contains("config") || !layer["config"].is_object())
     throw config_error(cat(label, ": expected an object with 'class_name' and 'config'"));
   return layer["config"];
+}
+
+/// A wrapped recurrent layer (`Bidirectional`'s `layer` or `backward_layer`).
+inline RecurrentConfig recurrent_layer(const json& layer) {
+  const std::string label = label_of(layer);
+  const json& c = config_of(layer, label);
+  const std::string cls = layer.value("class_name", "");
+  if (cls == "SimpleRNN") return recurrent<SimpleRNN>(c, label);
+  if (cls == "LSTM") return recurrent<LSTM>(c, label);
+  if (cls == "GRU") return recurrent<GRU>(c, label);
+  throw config_error(cat(label, ": expected a recurrent layer (SimpleRNN, LSTM, GRU), got '", cls, "'"));
 }
 
 inline MergeMode merge_mode(const json& c, const std::string& label) {
@@ -155,88 +170,44 @@ inline MergeMode merge_mode(const json& c, const std::string& label) {
   throw config_error(cat(label, ": merge_mode: expected concat, sum, mul, ave or None, got '", m, "'"));
 }
 
-template <class Scalar>
-std::unique_ptr<Layer<Scalar>> bidirectional(const json& layer, Eigen::Index input_size, const std::string& label) {
-  const json& c = config_of(layer, label);
+inline Bidirectional bidirectional(const json& c, const std::string& label) {
   if (!c.contains("layer")) throw config_error(cat(label, ": expected the wrapped 'layer'"));
-  const json& fl = c["layer"];
-  const std::string flabel = label_of(fl);
-  const json& fc = config_of(fl, flabel);
-  json bl = c.contains("backward_layer") && !c["backward_layer"].is_null() ? c["backward_layer"] : json();
-  if (bl.is_null()) {
-    // Keras builds the backward layer from the forward layer's config with go_backwards flipped.
-    bl = fl;
-    bl["config"]["go_backwards"] = !get(fc, "go_backwards", false, flabel);
-    std::string fname = get(fc, "name", std::string(), flabel);
-    if (fname.rfind("forward_", 0) == 0) fname.erase(0, 8);
-    bl["config"]["name"] = "backward_" + fname;
-    // birnn's rule: the directions draw independent masks (see the file comment).
-    if (const auto s = seed(fc, flabel)) bl["config"]["seed"] = birnn::detail::backward_direction_seed(*s);
-  }
-  const std::string blabel = label_of(bl);
-  const json& bc = config_of(bl, blabel);
-  // Keras's rules for a backward layer.
-  const bool seq = get(fc, "return_sequences", false, flabel), state = get(fc, "return_state", false, flabel);
-  if (get(bc, "return_sequences", false, blabel) != seq)
-    throw config_error(cat(label, ": backward_layer.return_sequences: expected ", seq ? "True" : "False",
-                           " (as the forward layer), got ", seq ? "False" : "True"));
-  if (get(bc, "return_state", false, blabel) != state)
-    throw config_error(cat(label, ": backward_layer.return_state: expected ", state ? "True" : "False",
-                           " (as the forward layer), got ", state ? "False" : "True"));
-  const MergeMode mode = merge_mode(c, label);
-  const std::string name = get(c, "name", std::string("bidirectional"), label);
-  return with_cell<Scalar>(fl.value("class_name", ""), flabel, [&](auto f) -> std::unique_ptr<Layer<Scalar>> {
-    using F = decltype(f);
-    return with_cell<Scalar>(bl.value("class_name", ""), blabel, [&](auto b) -> std::unique_ptr<Layer<Scalar>> {
-      using B = decltype(b);
-      return std::make_unique<BidirectionalLayer<F, B>>(input_size, cell_config<F>(fc, flabel), layer_options(fc, flabel),
-                                                         cell_config<B>(bc, blabel), layer_options(bc, blabel), mode,
-                                                         seq, state, name);
-    });
-  });
+  Bidirectional bi = std::visit([](const auto& r) { return Bidirectional(r); }, recurrent_layer(c["layer"]));
+  if (c.contains("backward_layer") && !c["backward_layer"].is_null())
+    std::visit([&](const auto& r) { bi.backward_layer(r); }, recurrent_layer(c["backward_layer"]));
+  bi.merge_mode(merge_mode(c, label)).name(get(c, "name", std::string(), label));
+  return bi;
 }
 
-}  // namespace detail
-
-namespace detail {
-template <class Scalar>
-std::unique_ptr<Layer<Scalar>> layer_from_config_unchecked(const nlohmann::json& layer, const Shape& input_shape) {
+/// Keras's `{class_name, config}` of one layer as a `keras::LayerConfig`.
+inline LayerConfig layer_config(const json& layer) {
   if (!layer.is_object() || !layer.contains("class_name") || !layer["class_name"].is_string())
     throw config_error("birnn::keras: a layer must be an object with a string 'class_name', got " +
                        layer.dump().substr(0, 120));
   const std::string label = label_of(layer);
   const json& c = config_of(layer, label);
   const std::string cls = layer.value("class_name", "");
-  const auto features = [&]() -> Eigen::Index {
-    if (input_shape.empty() || input_shape.back() < 0)
-      throw shape_error(cat(label, ": the input's last axis must be known, got ", keras_shape_string(input_shape)));
-    return input_shape.back();
-  };
-  if (cls == "Embedding") {
-    return std::make_unique<EmbeddingLayer<Scalar>>(Embedding<Scalar>(
-        get(c, "input_dim", Eigen::Index(0), label), get(c, "output_dim", Eigen::Index(0), label),
-        get(c, "mask_zero", false, label), get(c, "name", std::string("embedding"), label)));
-  }
-  if (cls == "Masking")
-    return std::make_unique<MaskingLayer<Scalar>>(
-        Masking<Scalar>(get(c, "mask_value", Scalar(0), label), get(c, "name", std::string("masking"), label)));
+  const std::string name = get(c, "name", std::string(), label);
+  if (cls == "Embedding")
+    return labelled(label, "Embedding", [&] {
+      return Embedding(get(c, "input_dim", Eigen::Index(0), label), get(c, "output_dim", Eigen::Index(0), label))
+          .mask_zero(get(c, "mask_zero", false, label))
+          .name(name);
+    });
+  if (cls == "Masking") return Masking(get(c, "mask_value", 0.0, label)).name(name);
   if (cls == "Dense") {
     if (!c.contains("units") || !c["units"].is_number_integer())
       throw config_error(cat(label, ": units: expected a positive integer"));
-    return std::make_unique<DenseLayer<Scalar>>(Dense<Scalar>(features(), c["units"].get<Eigen::Index>(),
-                                                              activation(c, "activation", Activation::linear, label),
-                                                              get(c, "use_bias", true, label),
-                                                              get(c, "name", std::string("dense"), label)));
-  }
-  if (cls == "Bidirectional") return bidirectional<Scalar>(layer, features(), label);
-  if (cls == "SimpleRNN" || cls == "LSTM" || cls == "GRU") {
-    return with_cell<Scalar>(cls, label, [&](auto cell) -> std::unique_ptr<Layer<Scalar>> {
-      using Cell = decltype(cell);
-      return std::make_unique<RecurrentLayer<Cell>>(features(), cell_config<Cell>(c, label), layer_options(c, label),
-                                                    get(c, "return_sequences", false, label),
-                                                    get(c, "return_state", false, label));
+    return labelled(label, "Dense", [&] {
+      return Dense(c["units"].get<Eigen::Index>())
+          .activation(activation(c, "activation", Activation::linear, label))
+          .use_bias(get(c, "use_bias", true, label))
+          .name(name);
     });
   }
+  if (cls == "Bidirectional") return bidirectional(c, label);
+  if (cls == "SimpleRNN" || cls == "LSTM" || cls == "GRU")
+    return std::visit([](const auto& r) { return LayerConfig(r); }, recurrent_layer(layer));
   throw config_error(cat(label, ": layer class '", cls,
                          "' is not supported (expected Embedding, Masking, Dense, SimpleRNN, LSTM, GRU or Bidirectional)"));
 }
@@ -249,7 +220,9 @@ std::unique_ptr<Layer<Scalar>> layer_from_config_unchecked(const nlohmann::json&
 template <class Scalar>
 std::unique_ptr<Layer<Scalar>> layer_from_config(const nlohmann::json& layer, const Shape& input_shape) {
   try {
-    return detail::layer_from_config_unchecked<Scalar>(layer, input_shape);
+    const LayerConfig config = detail::layer_config(layer);
+    birnn::detail::LayerNames names;
+    return build_layer<Scalar>(config, input_shape, names.or_next(config.name(), config.class_name()), names);
   } catch (const nlohmann::json::exception& e) {
     throw config_error(detail::label_of(layer) + ": the config has the wrong structure: " + e.what());
   }
@@ -316,7 +289,7 @@ Model<Scalar> detail::model_from_config_unchecked(const nlohmann::json& j) {
     throw config_error(cat(label_of(l0), ": the model's input shape is unknown (no InputLayer, no build_config)"));
   }
   Model<Scalar> model(input, name);
-  for (std::size_t i = first; i < layers->size(); ++i) model.add(layer_from_config_unchecked<Scalar>((*layers)[i], model.output_shape()));
+  for (std::size_t i = first; i < layers->size(); ++i) model.add(layer_config((*layers)[i]));
   return model;
 }
 

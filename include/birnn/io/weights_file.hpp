@@ -2,7 +2,7 @@
 /// @file
 /// Saving and loading a list of weights (Keras `get_weights()` order) in birnn's own small
 /// binary format, so that a trained model can be stored and read back exactly:
-/// `Model::save_weights` / `Model::load_weights` use it. Keras counterpart:
+/// `io::save_weights(model, path)` / `io::load_weights(model, path)`. Keras counterpart:
 /// `model.save_weights("x.weights.h5")` (HDF5, which birnn does not read; import Keras
 /// weights through `birnn::keras::weights_from_json` instead).
 ///
@@ -12,7 +12,8 @@
 /// written in one precision loads in the other (values are converted).
 
 #include "birnn/errors.hpp"
-#include "birnn/tensor.hpp"
+#include "birnn/model/model.hpp"
+#include "birnn/types/tensor.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -130,6 +131,22 @@ std::vector<Tensor<Scalar>> load_weights(const std::string& path) {
   }
   if (is.peek() != std::char_traits<char>::eof()) throw fail("unexpected bytes after the last tensor");
   return out;
+}
+
+/// Writes every weight of `model` (Keras `get_weights()` order) to `path`: Keras's
+/// `model.save_weights`, in birnn's format.
+/// @throws io_error when the file cannot be written.
+template <class Scalar>
+void save_weights(const Model<Scalar>& model, const std::string& path) {
+  save_weights(path, model.get_weights());
+}
+
+/// Reads weights written by `save_weights` into `model`: Keras's `model.load_weights`.
+/// @throws io_error for an unreadable file; weight_error when they do not fit the model
+///         (the model is then unchanged).
+template <class Scalar>
+void load_weights(Model<Scalar>& model, const std::string& path) {
+  model.set_weights(load_weights<Scalar>(path));
 }
 
 }  // namespace birnn::io

@@ -19,8 +19,8 @@
 ///
 /// Training: `forward_train` runs like `call` and records; `backward(d_output, d_states)`
 /// returns `train::Gradients` (input, both layers' weights in Keras order, initial states
-/// `{forward, backward}`). The input-side gradient follows the fused projection: each direction's
-/// kernel gradient is `X^T dP_dir`, and `dX = [dP_f | dP_b] [W_f | W_b]^T`, in two halves of rows.
+/// `{forward, backward}`). The input-side gradient follows the fused projection
+/// (`layers/bidirectional_projection.hpp`).
 ///
 /// Dropout (Keras `dropout`, `recurrent_dropout`, `seed` of the wrapped layer; training only):
 /// each direction draws its own masks from its own generator. Built from one layer
@@ -32,22 +32,22 @@
 #include "birnn/cells/cell_traits.hpp"
 #include "birnn/detail/dropout_rng.hpp"
 #include "birnn/detail/merge_outputs.hpp"
-#include "birnn/detail/packed_gemm.hpp"
-#include "birnn/detail/recurrent_core.hpp"
-#include "birnn/detail/state_tuple.hpp"
 #include "birnn/fwd.hpp"
+#include "birnn/layers/bidirectional_merge.hpp"
+#include "birnn/layers/bidirectional_projection.hpp"
+#include "birnn/layers/bidirectional_state.hpp"
+#include "birnn/layers/recurrent_core.hpp"
 #include "birnn/parallel/worker.hpp"
 #include "birnn/policies/mask.hpp"
 #include "birnn/policies/merge.hpp"
 #include "birnn/policies/sequences.hpp"
 #include "birnn/policies/state.hpp"
-#include "birnn/sequence.hpp"
-#include "birnn/tensor.hpp"
 #include "birnn/train/gradients.hpp"
+#include "birnn/types/sequence.hpp"
+#include "birnn/types/tensor.hpp"
 
 #include <Eigen/Core>
 
-#include <array>
 #include <cstdint>
 #include <string>
 #include <tuple>
@@ -56,34 +56,6 @@
 #include <vector>
 
 namespace birnn {
-
-namespace detail {
-
-/// The options of the two directions Keras builds from one layer whose options are `layer`
-/// (its cell named `keras_name`): "forward_<name>" and "backward_<name>" (the name defaults to
-/// the cell's Keras name, and a "forward_" prefix is not repeated), the same rates, the
-/// backward one walking time the other way. The forward direction keeps `layer.seed`; when
-/// it is set, the backward one gets `backward_direction_seed(*layer.seed)` (unset, both
-/// derive theirs from their different names), so the directions draw independent masks.
-inline std::pair<LayerOptions, LayerOptions> bidirectional_options(LayerOptions layer, const char* keras_name) {
-  std::string name = layer.name.empty() ? default_layer_name(keras_name) : layer.name;
-  if (name.rfind("forward_", 0) == 0) name.erase(0, 8);
-  LayerOptions backward = layer;
-  layer.name = "forward_" + name;
-  backward.name = "backward_" + name;
-  backward.go_backwards = !layer.go_backwards;
-  if (layer.seed) backward.seed = backward_direction_seed(*layer.seed);
-  return {std::move(layer), std::move(backward)};
-}
-
-}  // namespace detail
-
-/// The two outputs of a `Bidirectional` with `merge::none` (Keras `merge_mode=None`).
-template <class Forward, class Backward>
-struct Directions {
-  Forward forward;
-  Backward backward;
-};
 
 /// A Keras Bidirectional layer.
 /// @tparam Cell          the forward layer's cell: `SimpleRNN<...>`, `LSTM<...>` or `GRU<...>`.
@@ -150,12 +122,7 @@ class Bidirectional {
                                                 BackwardCell::units_at_compile_time>::type;
   /// `Output`, or with `state::keep` a tuple in Keras's order: output (forward and backward
   /// outputs for `merge::none`), forward states, backward states.
-  using Result = std::conditional_t<
-      return_state,
-      decltype(std::tuple_cat(std::declval<typename detail::output_tuple<Merge, Output>::type>(),
-                              std::declval<detail::state_tuple_t<Cell>>(),
-                              std::declval<detail::state_tuple_t<BackwardCell>>())),
-      Output>;
+  using Result = detail::bidirectional_result_t<return_state, Merge, Output, Cell, BackwardCell>;
 
   /// A Bidirectional layer whose backward layer copies the forward layer's configuration, as
   /// Keras builds it from one `layer`. Names: "forward_<cell>" and "backward_<cell>" ("lstm").
@@ -225,7 +192,7 @@ class Bidirectional {
   template <class F>
   void update_weights(F&& f) {
     f(forward_.weights(), backward_.weights());
-    fused_kernel_.resize(0, 0);  // rebuilt on the next call
+    fused_.invalidate();  // rebuilt on the next call
   }
 
   /// Runs the backward direction on `worker`'s thread while the forward one runs on the
@@ -297,9 +264,8 @@ class Bidirectional {
     Output output;
     call_into(x, mask, initial, output);
     if constexpr (return_state) {
-      return std::tuple_cat(detail::output_tuple<Merge, Output>::make(std::move(output)),
-                            detail::to_tuple<Cell>(forward_.final_state()),
-                            detail::to_tuple<BackwardCell>(backward_.final_state()));
+      return detail::with_states<Merge, Cell, BackwardCell>(std::move(output), forward_.final_state(),
+                                                            backward_.final_state());
     } else {
       return output;
     }
@@ -338,55 +304,14 @@ class Bidirectional {
     backward_.validate(x.batch(), x.time(), x.features(), mask, initial ? &initial->backward : nullptr);
     const Eigen::Index uf = forward_.units(), ub = backward_.units();
     const Eigen::Index batch = x.batch(), time = x.time();
-    // Every value of a sequence output is written below (each direction writes each of its
-    // rows at every step), so the output is resized without being cleared first.
     if constexpr (return_sequences) {
-      detail::SequenceSink<Scalar> fs, bs;
-      if constexpr (Merge::mode == MergeMode::none) {
-        output.forward.resize(batch, time, uf);
-        output.backward.resize(batch, time, ub);
-        fs = {output.forward.data(), uf, false};
-        bs = {output.backward.data(), ub, true};
-      } else if constexpr (Merge::mode == MergeMode::concat) {
-        output.resize(batch, time, uf + ub);
-        fs = {output.data(), uf + ub, false};
-        bs = {output.data() + uf, uf + ub, true};
-      } else {
-        output.resize(batch, time, uf);
-        backward_sequence_.resize(batch * time, ub);
-        fs = {output.data(), uf, false};
-        bs = {backward_sequence_.data(), ub, true};
-      }
+      const auto [fs, bs] = detail::sequence_sinks<Merge>(output, batch, time, uf, ub, merge_);
       run_directions(x, mask, initial, fs, bs);
-      if constexpr (Merge::mode == MergeMode::mul) {
-        if (recording_) {  // the backward of a product needs both factors
-          recorded_forward_ = output.matrix();
-          recorded_backward_ = backward_sequence_;
-        }
-      }
-      if constexpr (Merge::mode != MergeMode::none && Merge::mode != MergeMode::concat)
-        detail::merge_into(Merge::mode, output.matrix(), backward_sequence_);
+      detail::merge_sequences<Merge>(output, recording_, merge_);
     } else {
       run_directions(x, mask, initial, {}, {});
-      if constexpr (Merge::mode == MergeMode::mul) {
-        if (recording_) {
-          recorded_forward_ = forward_.last_output();
-          recorded_backward_ = backward_.last_output();
-        }
-      }
-      if constexpr (Merge::mode == MergeMode::none) {
-        output.forward = forward_.last_output();
-        output.backward = backward_.last_output();
-      } else {
-        output.resize(batch, Merge::mode == MergeMode::concat ? uf + ub : uf);
-        if constexpr (Merge::mode == MergeMode::concat) {
-          output.leftCols(uf) = forward_.last_output();
-          output.rightCols(ub) = backward_.last_output();
-        } else {
-          output = forward_.last_output();
-          detail::merge_into(Merge::mode, output, backward_.last_output());
-        }
-      }
+      detail::merge_last<Merge>(output, forward_.last_output(), backward_.last_output(), batch, uf, ub, recording_,
+                                merge_);
     }
   }
 
@@ -425,56 +350,17 @@ class Bidirectional {
     const typename Cell::Hidden* dlf = nullptr;
     const typename BackwardCell::Hidden* dlb = nullptr;
     // Each direction's cotangent from the merged one.
+    detail::check_merged_cotangent<Merge, return_sequences>(
+        d, batch, time, uf, ub, units(),
+        [this](const char* what, std::vector<Eigen::Index> expected, std::vector<Eigen::Index> got) {
+          check_cotangent(what, std::move(expected), std::move(got));
+        });
     if constexpr (return_sequences) {
-      if constexpr (Merge::mode == MergeMode::none) {
-        check_cotangent("forward output", {batch, time, uf}, {d.forward.batch(), d.forward.time(), d.forward.features()});
-        check_cotangent("backward output", {batch, time, ub},
-                        {d.backward.batch(), d.backward.time(), d.backward.features()});
-        fs = {d.forward.data(), uf, false};
-        bs = {d.backward.data(), ub, true};
-      } else {
-        check_cotangent("output", {batch, time, units()}, {d.batch(), d.time(), d.features()});
-        if constexpr (Merge::mode == MergeMode::concat) {
-          fs = {d.data(), uf + ub, false};
-          bs = {d.data() + uf, uf + ub, true};
-        } else if constexpr (Merge::mode == MergeMode::sum) {
-          fs = {d.data(), uf, false};
-          bs = {d.data(), uf, true};
-        } else if constexpr (Merge::mode == MergeMode::ave) {
-          d_forward_ = d.matrix() * Scalar(0.5);
-          fs = {d_forward_.data(), uf, false};
-          bs = {d_forward_.data(), uf, true};
-        } else {
-          d_forward_ = d.matrix().array() * recorded_backward_.array();
-          d_backward_ = d.matrix().array() * recorded_forward_.array();
-          fs = {d_forward_.data(), uf, false};
-          bs = {d_backward_.data(), uf, true};
-        }
-      }
+      std::tie(fs, bs) = detail::sequence_cotangents<Merge>(d, uf, ub, merge_);
     } else {
-      if constexpr (Merge::mode == MergeMode::none) {
-        check_cotangent("forward output", {batch, uf}, {d.forward.rows(), d.forward.cols()});
-        check_cotangent("backward output", {batch, ub}, {d.backward.rows(), d.backward.cols()});
-        d_last_forward_ = d.forward;
-        d_last_backward_ = d.backward;
-      } else {
-        check_cotangent("output", {batch, units()}, {d.rows(), d.cols()});
-        if constexpr (Merge::mode == MergeMode::concat) {
-          d_last_forward_ = d.leftCols(uf);
-          d_last_backward_ = d.rightCols(ub);
-        } else if constexpr (Merge::mode == MergeMode::sum) {
-          d_last_forward_ = d;
-          d_last_backward_ = d;
-        } else if constexpr (Merge::mode == MergeMode::ave) {
-          d_last_forward_ = d * Scalar(0.5);
-          d_last_backward_ = d * Scalar(0.5);
-        } else {
-          d_last_forward_ = d.array() * recorded_backward_.array();
-          d_last_backward_ = d.array() * recorded_forward_.array();
-        }
-      }
-      dlf = &d_last_forward_;
-      dlb = &d_last_backward_;
+      detail::last_cotangents<Merge>(d, uf, ub, merge_);
+      dlf = &merge_.d_last_forward;
+      dlb = &merge_.d_last_backward;
     }
     if (d_states) {
       for (const auto& s : d_states->forward) check_cotangent("forward state", {batch, uf}, {s.rows(), s.cols()});
@@ -495,41 +381,23 @@ class Bidirectional {
     if constexpr (std::is_same_v<Cell, BackwardCell>) {
       if (fused_pass_) {
         // The fused projection's backward: one product for the kernels of both directions, one for dX.
-        refresh_fused_weights();
+        fused_.refresh(forward_, backward_);
         const Eigen::Index wf = std::as_const(forward_).weights().kernel.cols();
-        const Eigen::Index ld = fused_kernel_.cols();
-        d_projected_.resize(batch * time, ld);
+        const Eigen::Index ld = fused_.width();
+        Scalar* const d_projected = fused_.d_projected(batch * time);
         // The directions write disjoint columns of dP: with a worker they run at the same time.
-        auto forward = [&] { forward_.backward_recur(fs, dlf, dsf, d_projected_.data(), ld, dwf, dif); };
-        auto backward = [&] { backward_.backward_recur(bs, dlb, dsb, d_projected_.data() + wf, ld, dwb, dib); };
-        run_both(forward, backward);
-        // Each half: one direction's kernel and bias gradient, and half of the rows of dX.
-        const Eigen::Index rows = batch * time, half = split_rows(rows);
-        auto first = [&] {
-          dwf.kernel.noalias() = input_.transpose() * d_projected_.leftCols(wf);
-          dwf.bias = d_projected_.leftCols(wf).colwise().sum();
-          d_input.matrix().topRows(half).noalias() = d_projected_.topRows(half) * fused_kernel_.transpose();
-        };
-        auto second = [&] {
-          dwb.kernel.noalias() = input_.transpose() * d_projected_.rightCols(ld - wf);
-          dwb.bias = d_projected_.rightCols(ld - wf).colwise().sum();
-          d_input.matrix().bottomRows(rows - half).noalias() =
-              d_projected_.bottomRows(rows - half) * fused_kernel_.transpose();
-        };
-        run_both(first, second);
+        auto forward = [&] { forward_.backward_recur(fs, dlf, dsf, d_projected, ld, dwf, dif); };
+        auto backward = [&] { backward_.backward_recur(bs, dlb, dsb, d_projected + wf, ld, dwb, dib); };
+        detail::run_both(worker_, forward, backward);
+        fused_.backward(wf, dwf, dwb, d_input.matrix(), worker_);
       } else {
         separate();
       }
     } else {
       separate();
     }
-    train::Gradients<Scalar> g;
-    g.inputs = std::move(d_input);
-    g.weights = dwf.get(Cell::bias_rows(forward_.config()));
-    for (auto& t : dwb.get(BackwardCell::bias_rows(backward_.config()))) g.weights.push_back(std::move(t));
-    g.initial_state.assign(dif.begin(), dif.end());
-    g.initial_state.insert(g.initial_state.end(), dib.begin(), dib.end());
-    return g;
+    return detail::bidirectional_gradients<Cell, BackwardCell>(std::move(d_input), dwf, forward_.config(), dwb,
+                                                                backward_.config(), dif, dib);
   }
 
  private:
@@ -574,7 +442,6 @@ class Bidirectional {
     return o;
   }
 
-
   template <class S, int F>
   void run_directions(const Sequence<S, F>& x, const Mask* mask, const InitialState* initial,
                       detail::SequenceSink<Scalar> fs, detail::SequenceSink<Scalar> bs) {
@@ -593,7 +460,7 @@ class Bidirectional {
     }
     auto forward = [&] { forward_.run(x.matrix(), batch, time, mask, fi, fs); };
     auto backward = [&] { backward_.run(x.matrix(), batch, time, mask, bi, bs); };
-    run_both(forward, backward);
+    detail::run_both(worker_, forward, backward);
   }
 
   // Both directions over the fused projection (same cell type only).
@@ -601,91 +468,25 @@ class Bidirectional {
   void fused_directions(const Sequence<S, F>& x, const Mask* mask, const typename Cell::State* fi,
                         const typename BackwardCell::State* bi, detail::SequenceSink<Scalar> fs,
                         detail::SequenceSink<Scalar> bs) {
-    const Eigen::Index batch = x.batch(), time = x.time(), rows = batch * time;
-    refresh_fused_weights();
+    const Eigen::Index batch = x.batch(), time = x.time();
+    fused_.refresh(forward_, backward_);
     const Eigen::Index wf = std::as_const(forward_).weights().kernel.cols();
-    const Eigen::Index ld = fused_kernel_.cols();
-    if (recording_) input_ = x.matrix();
-    projected_.resize(rows, ld);
-    const Eigen::Index half = split_rows(rows);
-    for (int part = 0; part < 2; ++part) {
-      const Eigen::Index count = part == 0 ? half : rows - half;
-      if (projection_scratch_[part].size() < fused_packed_.scratch_size(count))
-        projection_scratch_[part].resize(fused_packed_.scratch_size(count));
-    }
-    auto top = [&] { project_rows(x.matrix(), 0, half, projection_scratch_[0]); };
-    auto bottom = [&] { project_rows(x.matrix(), half, rows - half, projection_scratch_[1]); };
-    run_both(top, bottom);
-    auto forward = [&] { forward_.recur(projected_.data(), ld, batch, time, mask, fi, fs); };
-    auto backward = [&] { backward_.recur(projected_.data() + wf, ld, batch, time, mask, bi, bs); };
-    run_both(forward, backward);
-  }
-
-  // The fused projection, and its backward, run as two halves (rows of x and dX, columns of
-  // the kernels' gradient), one per thread with a worker and one after the other without:
-  // the same products either way, so the results are identical. Below 64 rows one half is empty.
-  static Eigen::Index split_rows(Eigen::Index rows) noexcept { return rows < 64 ? rows : rows / 2 / 16 * 16; }
-
-  // Rows [first, first + count) of the projection: [b_f | b_b] + x [W_f | W_b].
-  template <class X>
-  void project_rows(const X& x, Eigen::Index first, Eigen::Index count,
-                    Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& scratch) {
-    if (count == 0) return;
-    const Eigen::Index ld = projected_.cols();
-    fused_packed_.multiply(x.data() + first * x.cols(), x.cols(), count, projected_.data() + first * ld, ld,
-                           scratch.data(), fused_bias_.data(), 0);
-  }
-
-  // The directions share nothing but the input and the projection: with a worker they run
-  // at the same time, with identical results.
-  template <class F, class B>
-  void run_both(F& forward, B& backward) {
-    if (worker_) {
-      worker_->run_pair(backward, forward);
-    } else {
-      forward();
-      backward();
-    }
-  }
-
-  // [W_f | W_b] and [b_f | b_b], rebuilt only when a direction's weights may have changed.
-  void refresh_fused_weights() {
-    const auto& f = std::as_const(forward_).weights();
-    const auto& b = std::as_const(backward_).weights();
-    if (fused_versions_[0] == forward_.version() && fused_versions_[1] == backward_.version() &&
-        fused_kernel_.size() != 0)
-      return;
-    fused_kernel_.resize(f.kernel.rows(), f.kernel.cols() + b.kernel.cols());
-    fused_kernel_ << f.kernel, b.kernel;
-    fused_bias_.resize(1, f.bias.cols() + b.bias.cols());
-    fused_bias_ << f.bias, b.bias;
-    // Packed once here rather than by every call's product; blocked for large inputs.
-    fused_packed_.pack(fused_kernel_.data(), fused_kernel_.rows(), fused_kernel_.cols(), fused_kernel_.cols(),
-                       Eigen::Index(1) << 14);
-    fused_versions_ = {forward_.version(), backward_.version()};
+    const Eigen::Index ld = fused_.width();
+    fused_.project(x.matrix(), recording_, worker_);
+    auto forward = [&] { forward_.recur(fused_.projected(), ld, batch, time, mask, fi, fs); };
+    auto backward = [&] { backward_.recur(fused_.projected() + wf, ld, batch, time, mask, bi, bs); };
+    detail::run_both(worker_, forward, backward);
   }
 
   std::string name_;
   detail::RecurrentCore<Cell> forward_;
   detail::RecurrentCore<BackwardCell> backward_;
-  typename BackwardCell::Hidden backward_sequence_;  // the backward sequence before sum/mul/ave
   Worker* worker_ = nullptr;
   // The fused input projection of both directions (same cell type only).
-  Eigen::Matrix<Scalar, Cell::input_size_at_compile_time, Eigen::Dynamic, Eigen::RowMajor> fused_kernel_;
-  Eigen::Matrix<Scalar, 1, Eigen::Dynamic> fused_bias_;
-  std::array<std::uint64_t, 2> fused_versions_{};
-  detail::PackedRight<Scalar> fused_packed_;  // fused_kernel_, packed for the projection
-  std::array<Eigen::Matrix<Scalar, Eigen::Dynamic, 1>, 2> projection_scratch_;  // one per half
-  Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> projected_;
-  // Training: the record (input of the fused projection; both outputs for merge::mul) and
-  // the backward's buffers.
-  using Buffer = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  detail::FusedProjection<Scalar, Cell::input_size_at_compile_time> fused_;
+  detail::MergeBuffers<Scalar, typename Cell::Hidden, typename BackwardCell::Hidden> merge_;
   bool recording_ = false;
-  bool fused_pass_ = false;  // the recorded pass used the fused projection (input_ holds its input)
-  Buffer input_, recorded_forward_, recorded_backward_;
-  Buffer d_forward_, d_backward_, d_projected_;
-  typename Cell::Hidden d_last_forward_;
-  typename BackwardCell::Hidden d_last_backward_;
+  bool fused_pass_ = false;  // the recorded pass used the fused projection (fused_ holds its input)
 };
 
 }  // namespace birnn

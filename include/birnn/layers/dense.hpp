@@ -4,13 +4,13 @@
 /// On a sequence `(batch, time, features)` it acts on every time step (one matrix product for
 /// all of them) and passes the mask on. Weights `kernel (input, units)`, `bias (units)`.
 
-#include "birnn/activation.hpp"
 #include "birnn/cells/cell_traits.hpp"
-#include "birnn/detail/size.hpp"
 #include "birnn/errors.hpp"
-#include "birnn/sequence.hpp"
-#include "birnn/tensor.hpp"
-#include "birnn/train/activation_derivative.hpp"
+#include "birnn/math/activation.hpp"
+#include "birnn/math/activation_derivative.hpp"
+#include "birnn/types/sequence.hpp"
+#include "birnn/types/size.hpp"
+#include "birnn/types/tensor.hpp"
 
 #include <Eigen/Core>
 

@@ -6,10 +6,11 @@
 /// `[0, input_dim)` are an error (Keras raises one too). Parameters `input_dim * output_dim`.
 
 #include "birnn/cells/cell_traits.hpp"
-#include "birnn/detail/size.hpp"
 #include "birnn/errors.hpp"
-#include "birnn/sequence.hpp"
-#include "birnn/tensor.hpp"
+#include "birnn/types/sequence.hpp"
+#include "birnn/types/size.hpp"
+#include "birnn/types/tensor.hpp"
+#include "birnn/types/value.hpp"
 
 #include <Eigen/Core>
 
@@ -19,9 +20,6 @@
 #include <vector>
 
 namespace birnn {
-
-/// Token ids `(batch, time)`, row-major.
-using TokenIds = Eigen::Array<std::int64_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 /// A Keras Embedding layer.
 /// @tparam Scalar  float or double.

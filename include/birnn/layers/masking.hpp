@@ -3,9 +3,9 @@
 /// `Masking`: masks the steps whose every feature equals `mask_value` and zeroes them.
 /// Keras counterpart: `keras.layers.Masking(mask_value)`. No parameters.
 
-#include "birnn/detail/size.hpp"
 #include "birnn/errors.hpp"
-#include "birnn/sequence.hpp"
+#include "birnn/types/sequence.hpp"
+#include "birnn/types/size.hpp"
 
 #include <Eigen/Core>
 

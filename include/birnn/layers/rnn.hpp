@@ -32,15 +32,15 @@
 /// ```
 
 #include "birnn/cells/cell_traits.hpp"
-#include "birnn/detail/recurrent_core.hpp"
 #include "birnn/detail/state_tuple.hpp"
 #include "birnn/fwd.hpp"
+#include "birnn/layers/recurrent_core.hpp"
 #include "birnn/policies/mask.hpp"
 #include "birnn/policies/sequences.hpp"
 #include "birnn/policies/state.hpp"
-#include "birnn/sequence.hpp"
-#include "birnn/tensor.hpp"
 #include "birnn/train/gradients.hpp"
+#include "birnn/types/sequence.hpp"
+#include "birnn/types/tensor.hpp"
 
 #include <Eigen/Core>
 

@@ -13,10 +13,10 @@
 #include "birnn/layers/dense.hpp"
 #include "birnn/layers/embedding.hpp"
 #include "birnn/layers/masking.hpp"
-#include "birnn/model/value.hpp"
 #include "birnn/parallel/worker.hpp"
-#include "birnn/tensor.hpp"
 #include "birnn/train/initializers.hpp"
+#include "birnn/types/tensor.hpp"
+#include "birnn/types/value.hpp"
 
 #include <Eigen/Core>
 

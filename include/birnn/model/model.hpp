@@ -16,7 +16,7 @@
 ///
 /// Keras's training API on top of that: `initialize(seed)` (Keras's default initializers),
 /// `compile(optimizer, loss, metrics)`, `fit(x, y, options)` returning a `train::History`,
-/// `evaluate(x, y)`, and `save_weights` / `load_weights`:
+/// `evaluate(x, y)`; the weights go to and from files through `io/` (`io::save_weights(model, path)`):
 /// ```cpp
 /// model.initialize(/*seed*/ 1);
 /// model.compile("adam", "binary_crossentropy", {"accuracy"});
@@ -29,9 +29,9 @@
 /// output (from `Embedding(mask_zero=True)` or `Masking`) leaves masked steps out, as Keras does.
 
 #include "birnn/errors.hpp"
-#include "birnn/io/weights_file.hpp"
+#include "birnn/model/build_layer.hpp"
+#include "birnn/model/layer_config.hpp"
 #include "birnn/model/layer.hpp"
-#include "birnn/model/value.hpp"
 #include "birnn/train/batches.hpp"
 #include "birnn/train/gradients.hpp"
 #include "birnn/train/history.hpp"
@@ -39,6 +39,7 @@
 #include "birnn/train/losses.hpp"
 #include "birnn/train/optimizers.hpp"
 #include "birnn/train/progress.hpp"
+#include "birnn/types/value.hpp"
 
 #include <Eigen/Core>
 
@@ -53,6 +54,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace birnn {
@@ -85,19 +87,38 @@ class Model {
   explicit Model(Shape input_shape, std::string name = "sequential")
       : name_(std::move(name)), input_shape_(std::move(input_shape)) {}
 
-  /// Appends a layer; checks that it accepts the previous layer's output.
-  /// @throws shape_error when it does not.
-  /// @throws config_error when the previous layer returns several outputs (merge_mode None,
-  ///         return_state): Keras would hand the next layer a list, which no layer here reads.
+  /// Appends the layer Keras's `config` describes, inferring its input size from the
+  /// previous layer's output (or the model's input) and giving it Keras's name when it has
+  /// none (`lstm`, `lstm_1`, ...):
+  /// `model.add(keras::Bidirectional(keras::LSTM(16).return_sequences()))`.
+  /// @throws shape_error, naming both layers, when it cannot read the previous layer's output;
+  ///         config_error when that layer returns several outputs, for a second layer that
+  ///         reads token ids, a name the model has already, or settings that do not fit together.
+  Layer<Scalar>& add(const keras::LayerConfig& config) {
+    const std::string name = names_.or_next(config.name(), config.class_name());
+    std::unique_ptr<Layer<Scalar>> layer;
+    try {
+      check_follows(name, config.class_name(), std::holds_alternative<keras::Embedding>(config.get()));
+      layer = build_layer<Scalar>(config, output_shape(), name, names_);
+    } catch (const shape_error& e) {
+      throw shape_error(wiring(name, config.class_name(), e));
+    }
+    return add(std::move(layer));
+  }
+
+  /// Appends a layer made by hand (e.g. `std::make_unique<DenseLayer<float>>(...)`); checks
+  /// that it accepts the previous layer's output.
+  /// @throws as the other `add`.
   Layer<Scalar>& add(std::unique_ptr<Layer<Scalar>> layer) {
-    if (!layers_.empty() && outputs_.back() > 1)
-      throw config_error(detail::cat("birnn::Model '", name_, "': layer '", layer->name(), "' follows '",
-                                     layers_.back()->name(), "', which returns ", outputs_.back(),
-                                     " outputs (merge_mode None or return_state); expected 1"));
-    if (!layers_.empty() && layer->reads_ids())
-      throw config_error(detail::cat("birnn::Model '", name_, "': layer '", layer->name(),
-                                     "' reads token ids, so it must be the first layer"));
-    const auto shapes = layer->output_shapes(output_shape());
+    if (!layer) throw config_error(detail::cat("birnn::Model '", name_, "': add: expected a layer, got null"));
+    check_follows(layer->name(), layer->class_name(), layer->reads_ids());
+    std::vector<Shape> shapes;
+    try {
+      shapes = layer->output_shapes(output_shape());
+    } catch (const shape_error& e) {
+      throw shape_error(wiring(layer->name(), layer->class_name(), e));
+    }
+    names_.take(name_, layer->name());
     shapes_.push_back(shapes.front());
     outputs_.push_back(shapes.size());
     layers_.push_back(std::move(layer));
@@ -291,13 +312,6 @@ class Model {
     return l;
   }
 
-  /// Writes every weight (Keras `get_weights()` order) to `path` (see `io/weights_file.hpp`).
-  /// @throws io_error
-  void save_weights(const std::string& path) const { io::save_weights(path, get_weights()); }
-  /// Reads weights written by `save_weights`.
-  /// @throws io_error for an unreadable file; weight_error when they do not fit this model.
-  void load_weights(const std::string& path) { set_weights(io::load_weights<Scalar>(path)); }
-
   /// Keras-style summary: one row per layer (name and class, output shape, parameters), totals.
   void summary(std::ostream& os) const {
     const int w1 = 32, w2 = 26, w3 = 12;
@@ -324,6 +338,29 @@ class Model {
   }
 
  private:
+  // Throws unless a layer `name` of class `cls` may follow the last one: one output before it,
+  // and token ids read only by the first layer.
+  void check_follows(const std::string& name, const std::string& cls, bool reads_ids) const {
+    if (layers_.empty()) return;
+    const auto& prev = *layers_.back();
+    if (outputs_.back() > 1)
+      throw config_error(detail::cat("birnn::Model '", name_, "': layer '", name, "' (", cls, ") follows '",
+                                     prev.name(), "' (", prev.class_name(), "), which returns ", outputs_.back(),
+                                     " outputs (merge_mode None or return_state); expected 1"));
+    if (reads_ids)
+      throw config_error(detail::cat("birnn::Model '", name_, "': layer '", name, "' (", cls,
+                                     ") reads token ids, so it must be the first layer; got it after '", prev.name(),
+                                     "' (", prev.class_name(), ")"));
+  }
+  // The message of a layer that cannot read what reaches it: both layers and the shape.
+  std::string wiring(const std::string& name, const std::string& cls, const shape_error& e) const {
+    const std::string from = layers_.empty() ? std::string("the model's input")
+                                             : detail::cat("'", layers_.back()->name(), "' (",
+                                                           layers_.back()->class_name(), ")");
+    return detail::cat("birnn::Model '", name_, "': layer '", name, "' (", cls, ") cannot follow ", from,
+                       ", whose output is ", keras_shape_string(output_shape()), ": ", e.what());
+  }
+
   // The model's input as a flow, after checking it is what the first layer reads.
   Flow<Scalar> values_flow(const Sequence<Scalar>& x, const std::optional<Mask>& mask) const {
     if (!layers_.empty() && layers_.front()->reads_ids())
@@ -508,6 +545,7 @@ class Model {
   std::vector<std::unique_ptr<Layer<Scalar>>> layers_;
   std::vector<Shape> shapes_;       // each layer's (first) output shape
   std::vector<std::size_t> outputs_;  // each layer's number of outputs
+  detail::LayerNames names_;          // the layers' names, and Keras's automatic ones
   bool trained_ = false;                  // the last run was forward_train
   std::size_t state_layer_ = 0;           // the first recurrent layer (takes the initial state)
   std::optional<Mask> output_mask_;       // the mask that reached the output in the last run

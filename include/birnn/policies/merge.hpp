@@ -11,8 +11,8 @@
 /// | `merge::ave`   | `"ave"`            | `(forward + backward) / 2`   | `u` (equal)   |
 /// | `merge::none`  | `None`             | `.forward` and `.backward`   | `u_f`, `u_b`  |
 
-#include "birnn/detail/size.hpp"
 #include "birnn/fwd.hpp"
+#include "birnn/types/size.hpp"
 
 #include <type_traits>
 

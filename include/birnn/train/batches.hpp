@@ -9,11 +9,10 @@
 /// Keras's rules: `validation_split` takes the LAST fraction of the samples, before any
 /// shuffling; `shuffle` reorders the training samples at the start of every epoch.
 
-#include "birnn/detail/size.hpp"
 #include "birnn/errors.hpp"
-#include "birnn/layers/embedding.hpp"
-#include "birnn/model/value.hpp"
-#include "birnn/sequence.hpp"
+#include "birnn/types/sequence.hpp"
+#include "birnn/types/size.hpp"
+#include "birnn/types/value.hpp"
 
 #include <Eigen/Core>
 

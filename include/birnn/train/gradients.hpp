@@ -7,9 +7,9 @@
 /// state order. `Rnn::backward`, `Bidirectional::backward` and `Model::backward` return it.
 /// Keras counterpart: `tape.gradient(L, [inputs] + layer.weights + initial_state)`.
 
-#include "birnn/detail/size.hpp"
-#include "birnn/sequence.hpp"
-#include "birnn/tensor.hpp"
+#include "birnn/types/sequence.hpp"
+#include "birnn/types/size.hpp"
+#include "birnn/types/tensor.hpp"
 
 #include <Eigen/Core>
 

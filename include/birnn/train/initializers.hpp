@@ -14,7 +14,7 @@
 /// across C libraries to the last bit or so. Values are drawn in double and rounded to Scalar.
 
 #include "birnn/errors.hpp"
-#include "birnn/tensor.hpp"
+#include "birnn/types/tensor.hpp"
 
 #include <Eigen/Core>
 #include <Eigen/QR>

@@ -21,7 +21,7 @@
 /// positive turns clipping off.
 
 #include "birnn/errors.hpp"
-#include "birnn/tensor.hpp"
+#include "birnn/types/tensor.hpp"
 
 #include <Eigen/Core>
 

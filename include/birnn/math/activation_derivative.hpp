@@ -8,8 +8,8 @@
 /// layers check it (with a `config_error`) before a backward pass starts.
 /// `hard_sigmoid` takes the derivative 1/6 strictly inside (0, 1) and 0 on the clipped parts.
 
-#include "birnn/activation.hpp"
 #include "birnn/errors.hpp"
+#include "birnn/math/activation.hpp"
 
 #include <Eigen/Core>
 

@@ -7,9 +7,9 @@
 /// `(batch * time, features)` matrix, so the input projection of every step of every sequence
 /// is a single matrix product (`sequence.matrix() * kernel`).
 
-#include "birnn/detail/size.hpp"
 #include "birnn/errors.hpp"
 #include "birnn/fwd.hpp"
+#include "birnn/types/size.hpp"
 
 #include <Eigen/Core>
 

@@ -4,18 +4,21 @@
 /// or rank 3 `(batch, time, features)`, token ids for a model that starts with `Embedding`,
 /// and the Keras mask that travels with them.
 
-#include "birnn/detail/size.hpp"
-#include "birnn/layers/embedding.hpp"
-#include "birnn/sequence.hpp"
-#include "birnn/tensor.hpp"
+#include "birnn/types/sequence.hpp"
+#include "birnn/types/size.hpp"
+#include "birnn/types/tensor.hpp"
 
 #include <Eigen/Core>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace birnn {
+
+/// Token ids `(batch, time)`, row-major.
+using TokenIds = Eigen::Array<std::int64_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 /// A shape without the batch axis; -1 stands for Keras's `None` (any length).
 using Shape = std::vector<Eigen::Index>;

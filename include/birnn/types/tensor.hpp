@@ -91,4 +91,21 @@ void assign_checked(const std::string& layer, const std::string& weight, const T
 }
 
 }  // namespace detail
+/// One weight of a layer: its Keras name (`kernel`, `recurrent_kernel`, `bias`) and shape.
+struct WeightSpec {
+  std::string name;
+  std::vector<Eigen::Index> shape;
+};
+
+namespace detail {
+
+/// Throws unless a layer got `expected` weights (Keras `get_weights()` order).
+template <class Scalar>
+void check_weight_count(const std::string& layer, const std::vector<Tensor<Scalar>>& weights, std::size_t expected) {
+  if (weights.size() != expected)
+    throw weight_error(cat(layer, ": weight count: expected ", expected, ", got ", weights.size()));
+}
+
+}  // namespace detail
+
 }  // namespace birnn

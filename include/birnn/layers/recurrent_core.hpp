@@ -26,11 +26,11 @@
 
 #include "birnn/cells/cell_traits.hpp"
 #include "birnn/detail/dropout_rng.hpp"
-#include "birnn/detail/size.hpp"
 #include "birnn/detail/strided.hpp"
 #include "birnn/errors.hpp"
-#include "birnn/tensor.hpp"
-#include "birnn/train/activation_derivative.hpp"
+#include "birnn/math/activation_derivative.hpp"
+#include "birnn/types/size.hpp"
+#include "birnn/types/tensor.hpp"
 
 #include <Eigen/Core>
 
