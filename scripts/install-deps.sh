@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what birnn's build needs, on Debian and derivatives, if it is missing.
 #
-#   scripts/install-deps.sh [DEBIAN-PACKAGE...]
+#   scripts/install-deps.sh [--help] [DEBIAN-PACKAGE...]
 #
 # Always checks for the cmake, g++ and make commands. The packages default to everything
 # the tests, benchmarks and examples need; scripts/demo.sh passes a shorter list.
@@ -68,7 +68,18 @@ birnn_install_deps() {
         apt-get install -y --no-install-recommends "${missing[@]}"
 }
 
-# Run directly (not sourced): install what the arguments name.
+birnn_install_deps_usage() {
+    sed -n '2,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+}
+
+# Run directly (not sourced): install what the arguments name. An argument that starts with
+# '-' is an option, never a package name: --help prints the usage, any other is an error.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    for arg in "$@"; do
+        case "$arg" in
+            -h|--help) birnn_install_deps_usage; exit 0 ;;
+            -*) echo "install-deps: unknown option: $arg" >&2; birnn_install_deps_usage >&2; exit 2 ;;
+        esac
+    done
     birnn_install_deps "$@"
 fi
