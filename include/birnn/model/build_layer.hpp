@@ -7,6 +7,9 @@
 /// Keras would give it (`detail::LayerNames`). `Model::add` calls it, and through it
 /// `keras::Sequential` and the Keras file readers.
 
+#include "birnn/cells/gru.hpp"
+#include "birnn/cells/lstm.hpp"
+#include "birnn/cells/simple_rnn.hpp"
 #include "birnn/detail/state_tuple.hpp"
 #include "birnn/errors.hpp"
 #include "birnn/model/layer.hpp"
