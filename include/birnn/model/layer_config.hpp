@@ -15,6 +15,10 @@
 /// of them; `Model::add` and `keras::Sequential` take it, and the Keras file readers in `io/`
 /// produce it, so there is one way to make a model.
 ///
+/// Each setting has a setter (a flag's defaults to true: `.return_sequences()`) and a getter
+/// of the same name, the `const` overload: read a value through a const reference
+/// (`std::as_const(lstm).return_sequences()`), as the builder does.
+///
 /// A setter given a value Keras would refuse (a rate outside [0, 1), an unknown activation
 /// or merge mode, a non-positive size) throws `config_error` at once, naming the layer class.
 
@@ -200,40 +204,48 @@ class SimpleRNN : public Recurrent<SimpleRNN> {
   explicit SimpleRNN(Eigen::Index units) : Recurrent(units) {}
 };
 
-/// Keras `LSTM(units)`; gate order i, f, c, o.
-class LSTM : public Recurrent<LSTM> {
+/// What Keras's gated layers (`LSTM`, `GRU`) add: `recurrent_activation`, sigmoid by default.
+template <class Derived>
+class Gated : public Recurrent<Derived> {
  public:
-  static constexpr const char* keras_name = "LSTM";
-  explicit LSTM(Eigen::Index units) : Recurrent(units) {}
-  LSTM& recurrent_activation(Activation a) { recurrent_activation_ = a; return *this; }
-  LSTM& recurrent_activation(const std::string& a) {
-    return recurrent_activation(detail::activation(keras_name, "recurrent_activation", a));
+  Derived& recurrent_activation(Activation a) {
+    recurrent_activation_ = a;
+    return static_cast<Derived&>(*this);
   }
-  /// Only the initial weights change (forget block of the bias at 1), not loaded ones.
-  LSTM& unit_forget_bias(bool on = true) { unit_forget_bias_ = on; return *this; }
+  Derived& recurrent_activation(const std::string& a) {
+    return recurrent_activation(detail::activation(Derived::keras_name, "recurrent_activation", a));
+  }
   Activation recurrent_activation() const noexcept { return recurrent_activation_; }
-  bool unit_forget_bias() const noexcept { return unit_forget_bias_; }
+
+ protected:
+  using Recurrent<Derived>::Recurrent;
 
  private:
   Activation recurrent_activation_ = Activation::sigmoid;
+};
+
+/// Keras `LSTM(units)`; gate order i, f, c, o.
+class LSTM : public Gated<LSTM> {
+ public:
+  static constexpr const char* keras_name = "LSTM";
+  explicit LSTM(Eigen::Index units) : Gated(units) {}
+  /// Only the initial weights change (forget block of the bias at 1), not loaded ones.
+  LSTM& unit_forget_bias(bool on = true) { unit_forget_bias_ = on; return *this; }
+  bool unit_forget_bias() const noexcept { return unit_forget_bias_; }
+
+ private:
   bool unit_forget_bias_ = true;
 };
 
 /// Keras `GRU(units)`; gate order z, r, h; `reset_after=True` is Keras 3's default.
-class GRU : public Recurrent<GRU> {
+class GRU : public Gated<GRU> {
  public:
   static constexpr const char* keras_name = "GRU";
-  explicit GRU(Eigen::Index units) : Recurrent(units) {}
-  GRU& recurrent_activation(Activation a) { recurrent_activation_ = a; return *this; }
-  GRU& recurrent_activation(const std::string& a) {
-    return recurrent_activation(detail::activation(keras_name, "recurrent_activation", a));
-  }
+  explicit GRU(Eigen::Index units) : Gated(units) {}
   GRU& reset_after(bool on = true) { reset_after_ = on; return *this; }
-  Activation recurrent_activation() const noexcept { return recurrent_activation_; }
   bool reset_after() const noexcept { return reset_after_; }
 
  private:
-  Activation recurrent_activation_ = Activation::sigmoid;
   bool reset_after_ = true;
 };
 
