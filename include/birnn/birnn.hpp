@@ -27,6 +27,7 @@
 #include "birnn/model/model.hpp"
 #include "birnn/model/recurrent_layer.hpp"
 #include "birnn/model/sequential.hpp"
+#include "birnn/model/torch_rnn.hpp"
 #include "birnn/parallel/worker.hpp"
 #include "birnn/policies/mask.hpp"
 #include "birnn/policies/merge.hpp"

@@ -3,7 +3,8 @@
 // Bidirectional layers run their two directions on two threads), prints one line per failing case with its largest
 // error, ends with "N passed, M failed", and exits non-zero when any case fails. Cases that
 // carry `gradients` are also run backward (recorded forward pass, then backpropagation) and
-// pass only when their gradients match too.
+// pass only when their gradients match too. A case with `model_file` and `torch_module` is a
+// PyTorch module loaded from its safetensors state_dict (Keras model files: "not supported yet").
 
 #include "case.hpp"
 

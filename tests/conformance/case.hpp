@@ -5,12 +5,14 @@
 // the unit tests that replay cases through the templates directly.
 
 #include <birnn/io/keras_model.hpp>
+#include <birnn/io/torch_state_dict.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +65,7 @@ inline Comparison compare(const std::vector<Eigen::Index>& actual_shape, const s
 /// A parsed case.
 struct Case {
   std::string name;
+  std::string path;  // of the case file: a `model_file` is relative to it
   nlohmann::json json;
   Tolerance tolerance;
   bool params_only = false;
@@ -71,6 +74,7 @@ struct Case {
 inline Case load_case(const std::string& path) {
   Case c;
   c.json = keras::read_json(path);
+  c.path = path;
   c.name = c.json.value("name", path);
   c.tolerance = {c.json.at("tolerance").at("atol").get<double>(), c.json.at("tolerance").at("rtol").get<double>()};
   c.params_only = c.json.at("inputs").is_null();
@@ -147,11 +151,63 @@ void check_gradients(Model<Scalar>& model, const nlohmann::json& g, const std::v
   }
 }
 
+/// A case with a `model_file`: a PyTorch module (`torch_module`) loaded from its safetensors
+/// state_dict, run on `inputs` (and `initial_state` h_0, c_0), its `output`, `h_n`, `c_n`
+/// compared. Keras model files are refused until a reader exists.
+template <class Scalar>
+Outcome run_model_file_case(const Case& c) {
+  const auto& j = c.json;
+  const std::string file = (std::filesystem::path(c.path).parent_path() / j.at("model_file").get<std::string>()).string();
+  if (!j.contains("torch_module"))
+    throw config_error("model_file '" + file + "': Keras .keras / .h5 model files are not supported yet");
+  const auto& m = j.at("torch_module");
+  torch::RNNOptions o;
+  o.cls = m.at("class").get<std::string>();
+  o.num_layers = m.at("num_layers").get<int>();
+  o.bidirectional = m.at("bidirectional").get<bool>();
+  o.batch_first = m.at("batch_first").get<bool>();
+  o.bias = m.value("bias", true);
+  o.nonlinearity = m.value("nonlinearity", std::string("tanh"));
+  o.input_size = m.value("input_size", Eigen::Index(0));
+  o.hidden_size = m.value("hidden_size", Eigen::Index(0));
+  auto rnn = torch::load_rnn<Scalar>(file, o);
+  auto tensor = [](const Array& a) { return Tensor<Scalar>(a.shape, std::vector<Scalar>(a.data.begin(), a.data.end())); };
+  std::optional<Tensor<Scalar>> h0, c0;
+  if (j.contains("initial_state") && !j.at("initial_state").is_null())
+    for (const auto& s : j.at("initial_state")) {
+      const Array a = array_from_json(s);
+      if (a.name != "h_0" && a.name != "c_0") throw config_error("initial_state: expected h_0 or c_0, got '" + a.name + "'");
+      (a.name == "h_0" ? h0 : c0) = tensor(a);
+    }
+  const auto r = rnn.forward(tensor(array_from_json(j.at("inputs"))), h0, c0);
+  Outcome out;
+  const std::size_t count = o.cls == "LSTM" ? 3 : 2;  // output, h_n (, c_n)
+  if (j.at("outputs").size() != count) {
+    out.ok = false;
+    out.message += "output count: expected " + std::to_string(count) + ", got " + std::to_string(j.at("outputs").size()) + "; ";
+  }
+  for (const auto& e : j.at("outputs")) {
+    const Array a = array_from_json(e);
+    const Tensor<Scalar>* got = a.name == "output" ? &r.output : a.name == "h_n" ? &r.h_n : a.name == "c_n" ? &r.c_n : nullptr;
+    if (!got) throw config_error("outputs: expected output, h_n or c_n, got '" + a.name + "'");
+    const auto cmp = compare(got->shape, std::vector<double>(got->values.begin(), got->values.end()), a, c.tolerance);
+    if (!cmp.problem.empty()) out.message += cmp.problem + "; ";
+    if (!cmp.ok) {
+      out.ok = false;
+      if (cmp.problem.empty()) out.message += a.name + " off; ";
+    }
+    out.max_abs_error = std::max(out.max_abs_error, cmp.max_abs_error);
+  }
+  return out;
+}
+
 /// Builds the case's model in `Scalar`, checks parameter counts, runs it and compares the outputs.
 template <class Scalar>
 Outcome run_case(const Case& c, Worker* worker = nullptr) {
-  Outcome out;
   const auto& j = c.json;
+  if (j.contains("model_file")) return run_model_file_case<Scalar>(c);
+  if (j.contains("weights_file")) throw config_error("weights_file: Keras weights files are not supported yet");
+  Outcome out;
   auto model = keras::model_from_config<Scalar>(j.at("layers"));
   model.set_worker(worker);
   const auto& layers = j.at("layers");

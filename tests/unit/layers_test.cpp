@@ -1,13 +1,16 @@
 // Embedding, Masking and Dense, and the runtime Model (Keras's Sequential): output shapes,
 // parameter counts and summary as Keras gives them, the mask travelling through the stack,
-// the golden model cases through the Keras config reader, and the Keras-like builder
-// (keras::Sequential) that makes those models. Expected numbers come from Keras's formulas,
-// from the definitions of the layers, or from the golden case files.
+// the golden model cases through the Keras config reader, the Keras-like builder
+// (keras::Sequential) that makes those models, and the safetensors reader and PyTorch
+// modules (torch::RNN). Expected numbers come from Keras's formulas, from the definitions of
+// the layers, from PyTorch's layout rules, or from the golden case files.
 
 #include "../conformance/case.hpp"
 
 #include <birnn/birnn.hpp>
 #include <birnn/io/keras_model.hpp>
+#include <birnn/io/safetensors.hpp>
+#include <birnn/io/torch_state_dict.hpp>
 #include <birnn/layers/dense.hpp>
 #include <birnn/layers/embedding.hpp>
 #include <birnn/layers/masking.hpp>
@@ -19,9 +22,16 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <limits>
 #include <memory>
+#include <optional>
+#include <random>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace {
@@ -585,4 +595,378 @@ TEST(LayerConfig, TheKerasJsonReaderBuildsTheSameModel) {
   EXPECT_EQ(from_json.summary(), built.summary());
 }
 
+}  // namespace
+
+namespace {
+namespace torch_module {
+
+// ---- The safetensors reader and the PyTorch recurrent modules ----
+// Every bad file or state_dict throws its typed error naming the file, the tensor, the
+// expected and the actual value; F64, F16 and BF16 read to the values worked out by hand;
+// h_n, c_n and the layouts follow PyTorch's rules. (PyTorch's numbers themselves: ctest
+// conformance_torch.)
+
+namespace fs = std::filesystem;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+using Bytes = std::vector<unsigned char>;
+using Dict = birnn::torch::StateDict<float>;
+
+/// The files a test wrote, removed when the process ends.
+struct TempFiles {
+  std::vector<std::string> paths;
+  ~TempFiles() {
+    std::error_code ec;
+    for (const auto& p : paths) fs::remove(p, ec);
+  }
+};
+
+/// A fresh path in the temp directory, named after the running test.
+std::string temp_path() {
+  static TempFiles files;
+  static const auto tag = std::to_string(std::random_device{}());
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  files.paths.push_back((fs::temp_directory_path() / (std::string("birnn_") + info->test_suite_name() + "_" +
+                                                      info->name() + "_" + tag + "_" +
+                                                      std::to_string(files.paths.size()) + ".safetensors"))
+                            .string());
+  return files.paths.back();
+}
+
+void write_bytes(const std::string& path, const Bytes& b) {
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+}
+
+void append_le(Bytes& b, std::uint64_t v, int n) {
+  for (int k = 0; k < n; ++k) b.push_back(static_cast<unsigned char>((v >> (8 * k)) & 0xFF));
+}
+
+/// A safetensors file: the header's length, the header, the data region.
+std::string safetensors_file(const std::string& header, const Bytes& data, std::uint64_t claimed = 0) {
+  Bytes b;
+  append_le(b, claimed ? claimed : header.size(), 8);
+  b.insert(b.end(), header.begin(), header.end());
+  b.insert(b.end(), data.begin(), data.end());
+  const auto path = temp_path();
+  write_bytes(path, b);
+  return path;
+}
+
+/// A state_dict as an F32 safetensors file.
+std::string write_state_dict(const Dict& d) {
+  std::string header = "{";
+  Bytes data;
+  for (const auto& [name, t] : d) {
+    header += (header.size() > 1 ? "," : "") + ("\"" + name + "\":{\"dtype\":\"F32\",\"shape\":[");
+    for (std::size_t i = 0; i < t.shape.size(); ++i) header += (i ? "," : "") + std::to_string(t.shape[i]);
+    header += "],\"data_offsets\":[" + std::to_string(data.size()) + "," + std::to_string(data.size() + 4 * t.values.size()) + "]}";
+    for (float v : t.values) {
+      std::uint32_t bits;
+      std::memcpy(&bits, &v, 4);
+      append_le(data, bits, 4);
+    }
+  }
+  return safetensors_file(header + "}", data);
+}
+
+template <class F>
+void expect_io_error(F&& f, const std::string& path, const std::string& expected, const std::string& got) {
+  EXPECT_THAT(f, ThrowsMessage<birnn::io_error>(AllOf(HasSubstr(path), HasSubstr(expected), HasSubstr(got))));
+}
+
+auto read(const std::string& path) { return birnn::io::read_safetensors<float>(path); }
+
+TEST(Safetensors, MissingFileNamesIt) {
+  const auto path = temp_path();
+  expect_io_error([&] { read(path); }, path, "cannot read the file", "No such file");
+}
+
+TEST(Safetensors, FileShorterThanTheHeaderLength) {
+  const auto path = temp_path();
+  write_bytes(path, {1, 2, 3, 4, 5});
+  expect_io_error([&] { read(path); }, path, "expected at least 8 bytes", "got 5");
+}
+
+TEST(Safetensors, HeaderLengthLargerThanTheFile) {
+  const auto path = safetensors_file("{}", {0, 0}, 1000);
+  expect_io_error([&] { read(path); }, path, "header length: expected at most 4 bytes (the file holds 12)", "got 1000");
+  const auto huge = safetensors_file("{}", {}, std::numeric_limits<std::uint64_t>::max());
+  expect_io_error([&] { read(huge); }, huge, "header length: expected at most 2 bytes", "got 18446744073709551615");
+}
+
+TEST(Safetensors, HeaderThatIsNotJson) {
+  const auto path = safetensors_file("{\"a\": [1, 2", {});
+  expect_io_error([&] { read(path); }, path, "header: expected JSON", "got text that is not");
+  const auto list = safetensors_file("[1, 2]", {});
+  expect_io_error([&] { read(list); }, list, "expected a JSON object", "got array");
+}
+
+TEST(Safetensors, HeaderNestedTooDeep) {
+  const auto path = safetensors_file(R"({"w": {"dtype": "F32", "shape": [[[1]]], "data_offsets": [0, 4]}})", {0, 0, 0, 0});
+  expect_io_error([&] { read(path); }, path, "expected JSON nested at most 3 levels deep", "got more");
+}
+
+TEST(Safetensors, OffsetsOutsideTheDataRegion) {
+  const auto path = safetensors_file(R"({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 12]}})", Bytes(8));
+  expect_io_error([&] { read(path); }, path, "tensor 'w': data_offsets: expected 0 <= begin <= end <= 8", "got [0, 12]");
+  const auto reversed = safetensors_file(R"({"w": {"dtype": "F32", "shape": [0], "data_offsets": [8, 4]}})", Bytes(8));
+  expect_io_error([&] { read(reversed); }, reversed, "tensor 'w': data_offsets: expected 0 <= begin", "got [8, 4]");
+  const auto negative = safetensors_file(R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [-4, 0]}})", Bytes(8));
+  expect_io_error([&] { read(negative); }, negative, "tensor 'w': data_offsets: expected a non-negative integer", "got -4");
+}
+
+TEST(Safetensors, SizeThatDoesNotMatchTheShape) {
+  const auto path = safetensors_file(R"({"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})", Bytes(8));
+  expect_io_error([&] { read(path); }, path, "tensor 'w': data_offsets [0, 8]: expected 3 F32 values of shape (3,)",
+                  "got 8 bytes");
+}
+
+TEST(Safetensors, ShapeWhoseProductOverflows) {
+  const auto path = safetensors_file(
+      R"({"w": {"dtype": "F64", "shape": [4294967296, 4294967296, 2], "data_offsets": [0, 8]}})", Bytes(8));
+  expect_io_error([&] { read(path); }, path, "tensor 'w': shape [4294967296,4294967296,2]: expected a product of at most",
+                  "got one that overflows");
+  // The product fits, the byte count (times 8) does not.
+  const auto bytes = safetensors_file(
+      R"({"w": {"dtype": "F64", "shape": [4611686018427387904], "data_offsets": [0, 8]}})", Bytes(8));
+  expect_io_error([&] { read(bytes); }, bytes, "expected 4611686018427387904 F64 values", "got 8 bytes");
+}
+
+TEST(Safetensors, UnsupportedDtypeNamed) {
+  const auto path = safetensors_file(R"({"steps": {"dtype": "I64", "shape": [1], "data_offsets": [0, 8]}})", Bytes(8));
+  expect_io_error([&] { read(path); }, path, "tensor 'steps': dtype: expected F32, F64, F16 or BF16", "got 'I64'");
+}
+
+TEST(Safetensors, OverlappingTensors) {
+  const auto path = safetensors_file(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                                         "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})", Bytes(8));
+  expect_io_error([&] { read(path); }, path, "tensor 'b': data_offsets: expected to begin at or after 8", "got 4");
+}
+
+TEST(Safetensors, MetadataMustBeStrings) {
+  const auto path = safetensors_file(R"({"__metadata__": {"format": 1}})", {});
+  expect_io_error([&] { read(path); }, path, "__metadata__ 'format': expected a string", "got 1");
+  const auto ok = safetensors_file(R"({"__metadata__": {"format": "pt"}})", {});
+  EXPECT_EQ(read(ok).metadata.at("format"), "pt");
+  EXPECT_TRUE(read(ok).tensors.empty());
+}
+
+TEST(Safetensors, F32RowMajorWithShape) {
+  Bytes data;
+  for (float v : {1.0f, -2.5f, 0.125f, 3.0f, 4.0f, 5.0f}) {
+    std::uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    append_le(data, bits, 4);
+  }
+  const auto path = safetensors_file(R"({"m": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}})", data);
+  const auto t = birnn::io::read_safetensors<double>(path).tensors.at("m");
+  EXPECT_EQ(t.shape, (std::vector<Eigen::Index>{2, 3}));
+  EXPECT_EQ(t.values, (std::vector<double>{1.0, -2.5, 0.125, 3.0, 4.0, 5.0}));
+}
+
+TEST(Safetensors, F64ReadsExactly) {
+  Bytes data;
+  for (double v : {0.1, -1e-300}) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &v, 8);
+    append_le(data, bits, 8);
+  }
+  const auto path = safetensors_file(R"({"d": {"dtype": "F64", "shape": [2], "data_offsets": [0, 16]}})", data);
+  EXPECT_EQ(birnn::io::read_safetensors<double>(path).tensors.at("d").values, (std::vector<double>{0.1, -1e-300}));
+  const auto f = read(path).tensors.at("d").values;  // converted to float
+  EXPECT_EQ(f[0], 0.1f);
+  EXPECT_TRUE(f[1] == 0 && std::signbit(f[1]));
+}
+
+TEST(Safetensors, F16AndBF16ConvertExactly) {
+  // Half: 1, -2, 1/3 rounded (0x3555 = 1 + 341/1024, times 1/4), the smallest subnormal 2^-24,
+  // the largest finite 65504, +inf.  bfloat16: 1, -5, 0.15625.
+  Bytes data;
+  for (std::uint16_t h : {0x3C00, 0xC000, 0x3555, 0x0001, 0x7BFF, 0x7C00, 0x3F80, 0xC0A0, 0x3E20}) append_le(data, h, 2);
+  const auto path = safetensors_file(R"({"h": {"dtype": "F16", "shape": [6], "data_offsets": [0, 12]},
+                                         "b": {"dtype": "BF16", "shape": [3, 1], "data_offsets": [12, 18]}})", data);
+  const auto file = birnn::io::read_safetensors<double>(path);
+  const auto& h = file.tensors.at("h").values;
+  EXPECT_EQ(h[0], 1.0);
+  EXPECT_EQ(h[1], -2.0);
+  EXPECT_EQ(h[2], (1.0 + 341.0 / 1024) / 4);
+  EXPECT_EQ(h[3], std::ldexp(1.0, -24));
+  EXPECT_EQ(h[4], 65504.0);
+  EXPECT_TRUE(std::isinf(h[5]) && h[5] > 0);
+  EXPECT_EQ(file.tensors.at("b").values, (std::vector<double>{1.0, -5.0, 0.15625}));
+  EXPECT_EQ(file.tensors.at("b").shape, (std::vector<Eigen::Index>{3, 1}));
+}
+
+// --------------------------------------------------------------------------------------
+// torch::RNN
+// --------------------------------------------------------------------------------------
+
+/// The state_dict of a PyTorch module of class `cls` (gates g), input 3, hidden 4: value
+/// k of each tensor is a small deterministic number (not PyTorch's: only shapes matter here).
+Dict state_dict(const std::string& cls, int layers, bool bidirectional, bool bias = true) {
+  const Eigen::Index g = cls == "LSTM" ? 4 : cls == "GRU" ? 3 : 1, h = 4;
+  Dict d;
+  int seed = 0;
+  auto tensor = [&](std::vector<Eigen::Index> shape) {
+    birnn::Tensor<float> t(shape, {});
+    for (Eigen::Index k = 0; k < t.size(); ++k) t.values.push_back(0.05f * static_cast<float>((k * 7 + seed) % 13 - 6));
+    ++seed;
+    return t;
+  };
+  for (int k = 0; k < layers; ++k)
+    for (int dir = 0; dir < (bidirectional ? 2 : 1); ++dir) {
+      const std::string s = "_l" + std::to_string(k) + (dir ? "_reverse" : "");
+      d["weight_ih" + s] = tensor({g * h, k == 0 ? 3 : (bidirectional ? 2 : 1) * h});
+      d["weight_hh" + s] = tensor({g * h, h});
+      if (bias) {
+        d["bias_ih" + s] = tensor({g * h});
+        d["bias_hh" + s] = tensor({g * h});
+      }
+    }
+  return d;
+}
+
+birnn::torch::RNNOptions options(const std::string& cls, int layers, bool bidirectional, bool batch_first = false) {
+  birnn::torch::RNNOptions o;
+  o.cls = cls;
+  o.num_layers = layers;
+  o.bidirectional = bidirectional;
+  o.batch_first = batch_first;
+  return o;
+}
+
+template <class F>
+void expect_weight_error(F&& f, const std::string& tensor, const std::string& expected, const std::string& got) {
+  EXPECT_THAT(f, ThrowsMessage<birnn::weight_error>(AllOf(HasSubstr("'" + tensor + "'"), HasSubstr(expected), HasSubstr(got))));
+}
+
+using birnn::torch::RNN;
+
+TEST(TorchRNN, MissingTensor) {
+  auto d = state_dict("LSTM", 1, true);
+  d.erase("bias_hh_l0_reverse");
+  expect_weight_error([&] { RNN<float>::from_state_dict(d, options("LSTM", 1, true)); }, "bias_hh_l0_reverse",
+                      "expected shape (16,)", "got none");
+}
+
+TEST(TorchRNN, UnusedTensorAndProjection) {
+  auto d = state_dict("GRU", 1, false);
+  d["extra"] = birnn::Tensor<float>({2}, {1, 2});
+  expect_weight_error([&] { RNN<float>::from_state_dict(d, options("GRU", 1, false)); }, "extra", "expected none such",
+                      "(shape (2,))");
+  auto p = state_dict("LSTM", 1, false);
+  p["weight_hr_l0"] = birnn::Tensor<float>({2, 4}, std::vector<float>(8));
+  expect_weight_error([&] { RNN<float>::from_state_dict(p, options("LSTM", 1, false)); }, "weight_hr_l0",
+                      "proj_size is not supported", "(2, 4)");
+}
+
+TEST(TorchRNN, WrongShape) {
+  auto d = state_dict("RNN", 2, true);
+  d["weight_ih_l1"] = birnn::Tensor<float>({4, 5}, std::vector<float>(20));
+  expect_weight_error([&] { RNN<float>::from_state_dict(d, options("RNN", 2, true)); }, "weight_ih_l1",
+                      "expected shape (4, 8)", "got (4, 5)");
+  auto o = options("GRU", 1, false);
+  o.input_size = 5;  // the module was made with input 3
+  expect_weight_error([&] { RNN<float>::from_state_dict(state_dict("GRU", 1, false), o); }, "weight_ih_l0",
+                      "expected shape (12, 5)", "got (12, 3)");
+}
+
+TEST(TorchRNN, OptionsThatContradictTheFileNameIt) {
+  const auto two = write_state_dict(state_dict("LSTM", 2, true));
+  auto load = [](const std::string& path, const birnn::torch::RNNOptions& o) { birnn::torch::load_rnn<float>(path, o); };
+  auto expect = [&](const std::string& path, const birnn::torch::RNNOptions& o, const std::string& tensor,
+                    const std::string& expected, const std::string& got) {
+    EXPECT_THAT([&] { load(path, o); }, ThrowsMessage<birnn::weight_error>(AllOf(
+                                            HasSubstr(path), HasSubstr("'" + tensor + "'"), HasSubstr(expected), HasSubstr(got))));
+  };
+  expect(two, options("LSTM", 1, true), "bias_hh_l1", "expected none such", "got it");            // num_layers
+  expect(two, options("LSTM", 3, true), "weight_ih_l2", "expected shape (16, 8)", "got none");
+  expect(two, options("LSTM", 2, false), "weight_ih_l1", "expected shape (16, 4)", "got (16, 8)");  // bidirectional
+  const auto uni = write_state_dict(state_dict("LSTM", 1, false));
+  expect(uni, options("LSTM", 1, true), "weight_ih_l0_reverse", "expected shape (16, 3)", "got none");
+  expect(uni, options("GRU", 1, false), "weight_ih_l0", "expected shape (12, 3)", "got (16, 3)");   // class
+  auto no_bias = options("LSTM", 1, false);
+  no_bias.bias = false;
+  expect(uni, no_bias, "bias_hh_l0", "expected none such", "got it");
+  // The file's own errors name it too.
+  const auto bad = safetensors_file("{", {});
+  expect_io_error([&] { load(bad, options("LSTM", 1, false)); }, bad, "header: expected JSON", "not");
+}
+
+TEST(TorchRNN, BadOptionsAndInputs) {
+  auto o = options("Transformer", 1, false);
+  EXPECT_THROW(RNN<float>::from_state_dict(state_dict("GRU", 1, false), o), birnn::config_error);
+  o = options("GRU", 1, false);
+  o.nonlinearity = "relu";
+  EXPECT_THAT([&] { RNN<float>::from_state_dict(state_dict("GRU", 1, false), o); },
+              ThrowsMessage<birnn::config_error>(AllOf(HasSubstr("nonlinearity: expected tanh"), HasSubstr("got 'relu'"))));
+  auto rnn = RNN<float>::from_state_dict(state_dict("GRU", 1, true), options("GRU", 1, true));
+  const birnn::Tensor<float> x({5, 2, 3}, std::vector<float>(30, 0.5f));
+  EXPECT_THAT([&] { rnn.forward(birnn::Tensor<float>({5, 2, 2}, std::vector<float>(20))); },
+              ThrowsMessage<birnn::shape_error>(AllOf(HasSubstr("input features"), HasSubstr("expected 3, got 2"))));
+  EXPECT_THAT([&] { rnn.forward(x, birnn::Tensor<float>({1, 2, 4}, std::vector<float>(8))); },
+              ThrowsMessage<birnn::shape_error>(AllOf(HasSubstr("h0: expected shape (2, 2, 4)"), HasSubstr("got (1, 2, 4)"))));
+  EXPECT_THAT([&] { rnn.forward(x, std::nullopt, birnn::Tensor<float>({2, 2, 4}, std::vector<float>(16))); },
+              ThrowsMessage<birnn::config_error>(HasSubstr("c0: expected none")));
+  auto lstm = RNN<float>::from_state_dict(state_dict("LSTM", 1, false), options("LSTM", 1, false));
+  EXPECT_THAT([&] { lstm.forward(x, birnn::Tensor<float>({1, 2, 4}, std::vector<float>(8))); },
+              ThrowsMessage<birnn::config_error>(AllOf(HasSubstr("both h0 and c0"), HasSubstr("got only h0"))));
+}
+
+/// Element (i, j, k) of a rank-3 tensor.
+float at(const birnn::Tensor<float>& t, Eigen::Index i, Eigen::Index j, Eigen::Index k) {
+  return t.values[std::size_t((i * t.shape[1] + j) * t.shape[2] + k)];
+}
+
+// PyTorch's rules, which any implementation must meet: the last layer's forward h_n is the
+// output's last step, its reverse h_n the output's first step (second half of the features);
+// batch_first changes only the layout.
+TEST(TorchRNN, StatesAndLayoutsFollowPyTorch) {
+  for (const std::string cls : {"RNN", "LSTM", "GRU"}) {
+    SCOPED_TRACE(cls);
+    const auto d = state_dict(cls, 2, true);
+    auto tm = RNN<float>::from_state_dict(d, options(cls, 2, true, false));
+    auto bf = RNN<float>::from_state_dict(d, options(cls, 2, true, true));
+    birnn::Tensor<float> x({5, 2, 3}, {}), xb({2, 5, 3}, std::vector<float>(30));
+    for (int k = 0; k < 30; ++k) x.values.push_back(0.1f * static_cast<float>((k * 5) % 11 - 5));
+    for (int t = 0; t < 5; ++t)
+      for (int b = 0; b < 2; ++b)
+        for (int f = 0; f < 3; ++f) xb.values[std::size_t((b * 5 + t) * 3 + f)] = at(x, t, b, f);
+    const auto y = tm.forward(x), yb = bf.forward(xb);
+    ASSERT_EQ(y.output.shape, (std::vector<Eigen::Index>{5, 2, 8}));
+    ASSERT_EQ(yb.output.shape, (std::vector<Eigen::Index>{2, 5, 8}));
+    ASSERT_EQ(y.h_n.shape, (std::vector<Eigen::Index>{4, 2, 4}));
+    EXPECT_EQ(y.c_n.shape, cls == "LSTM" ? y.h_n.shape : std::vector<Eigen::Index>{});
+    EXPECT_EQ(y.h_n.values, yb.h_n.values);
+    for (int b = 0; b < 2; ++b)
+      for (int u = 0; u < 4; ++u) {
+        EXPECT_EQ(at(y.h_n, 2, b, u), at(y.output, 4, b, u));      // layer 1 forward: last step
+        EXPECT_EQ(at(y.h_n, 3, b, u), at(y.output, 0, b, 4 + u));  // layer 1 reverse: first step
+        for (int t = 0; t < 5; ++t) EXPECT_EQ(at(y.output, t, b, u), at(yb.output, b, t, u));
+      }
+    EXPECT_NE(at(y.h_n, 0, 0, 0), at(y.h_n, 2, 0, 0));  // layer 0's state is its own
+  }
+}
+
+// README's "Running a PyTorch RNN" snippet (between the markers; ctest
+// example_readme_torch_snippet checks the README shows it), on a fixture of PyTorch's.
+TEST(TorchRNN, TheReadmeSnippetRunsAFixture) {
+  const std::string path = BIRNN_TEST_DATA_DIR "/torch/lstm_bi_l2_bf.safetensors";
+  birnn::Tensor<float> x({2, 5, 3}, std::vector<float>(30, 0.25f));
+  // [torch]
+  birnn::torch::RNNOptions options;  // the module's constructor arguments
+  options.cls = "LSTM";              // "RNN" (options.nonlinearity "tanh" or "relu"), "LSTM" or "GRU"
+  options.num_layers = 2;
+  options.bidirectional = true;
+  options.batch_first = true;        // x and output are (batch, time, features)
+  auto lstm = birnn::torch::load_rnn<float>(path, options);  // input and hidden sizes come from the file
+  auto [output, h_n, c_n] = lstm.forward(x);                  // as PyTorch's lstm(x): output, (h_n, c_n)
+  // [torch]
+  EXPECT_EQ(output.shape, (std::vector<Eigen::Index>{2, 5, 8}));
+  EXPECT_EQ(h_n.shape, (std::vector<Eigen::Index>{4, 2, 4}));
+  EXPECT_EQ(c_n.shape, h_n.shape);
+}
+
+}  // namespace torch_module
 }  // namespace
