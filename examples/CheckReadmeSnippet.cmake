@@ -21,6 +21,8 @@ string(LENGTH "${_marker}" _marker_length)
 math(EXPR _first "${_begin} + ${_marker_length}")
 math(EXPR _length "${_end} - ${_first}")
 string(SUBSTRING "${_source}" ${_first} ${_length} _snippet)
+# An indented end marker leaves its indentation at the snippet's end: drop it.
+string(REGEX REPLACE "[ \t]+$" "" _snippet "${_snippet}")
 
 string(FIND "${_readme}" "```cpp\n${_snippet}```\n" _found)
 if(_found EQUAL -1)
