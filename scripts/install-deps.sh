@@ -9,7 +9,8 @@
 # install and exits 1. Can be run or sourced (it then defines birnn_install_deps).
 set -euo pipefail
 
-BIRNN_ALL_PACKAGES=(libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev)
+BIRNN_ALL_PACKAGES=(libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
+                    libhdf5-dev libzip-dev)
 
 birnn_install_deps() {
     local packages=("$@")

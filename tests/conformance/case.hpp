@@ -6,6 +6,9 @@
 
 #include <birnn/io/keras_model.hpp>
 #include <birnn/io/torch_state_dict.hpp>
+#if defined(BIRNN_HAVE_KERAS_FILES)
+#include <birnn/io/keras_file.hpp>
+#endif
 
 #include <nlohmann/json.hpp>
 
@@ -151,15 +154,18 @@ void check_gradients(Model<Scalar>& model, const nlohmann::json& g, const std::v
   }
 }
 
-/// A case with a `model_file`: a PyTorch module (`torch_module`) loaded from its safetensors
-/// state_dict, run on `inputs` (and `initial_state` h_0, c_0), its `output`, `h_n`, `c_n`
-/// compared. Keras model files are refused until a reader exists.
+/// The path of a case's `model_file` or `weights_file`, relative to the case.
+inline std::string case_file(const Case& c, const char* key) {
+  return (std::filesystem::path(c.path).parent_path() / c.json.at(key).get<std::string>()).string();
+}
+
+/// A case with a `model_file` and a `torch_module`: a PyTorch module loaded from its
+/// safetensors state_dict, run on `inputs` (and `initial_state` h_0, c_0), its `output`,
+/// `h_n`, `c_n` compared.
 template <class Scalar>
-Outcome run_model_file_case(const Case& c) {
+Outcome run_torch_case(const Case& c) {
   const auto& j = c.json;
-  const std::string file = (std::filesystem::path(c.path).parent_path() / j.at("model_file").get<std::string>()).string();
-  if (!j.contains("torch_module"))
-    throw config_error("model_file '" + file + "': Keras .keras / .h5 model files are not supported yet");
+  const std::string file = case_file(c, "model_file");
   const auto& m = j.at("torch_module");
   torch::RNNOptions o;
   o.cls = m.at("class").get<std::string>();
@@ -201,39 +207,60 @@ Outcome run_model_file_case(const Case& c) {
   return out;
 }
 
+/// The case's model in `Scalar`: loaded from its Keras `model_file`, or built from its
+/// `layers` with the weights inline or from its `weights_file`. Checks the layers'
+/// `param_count` where the case gives them.
+template <class Scalar>
+Model<Scalar> case_model(const Case& c, Outcome& out) {
+  const auto& j = c.json;
+#if defined(BIRNN_HAVE_KERAS_FILES)
+  if (j.contains("model_file")) return keras::load_model<Scalar>(case_file(c, "model_file"));
+#else
+  if (j.contains("model_file") || j.contains("weights_file"))
+    throw config_error("Keras model and weights files need birnn::keras_files (HDF5, libzip), absent from this build");
+#endif
+  auto model = keras::model_from_config<Scalar>(j.at("layers"));
+  const auto& layers = j.at("layers");
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    if (layers[i].contains("param_count")) {
+      const auto expected = layers[i].at("param_count").get<Eigen::Index>();
+      const auto got = model.layer(i).count_params();
+      if (expected != got) {
+        out.ok = false;
+        out.message += "param_count of layer " + model.layer(i).name() + ": expected " + std::to_string(expected) +
+                       ", got " + std::to_string(got) + "; ";
+      }
+    }
+    if (layers[i].contains("weights") && !layers[i].at("weights").is_null())
+      model.layer(i).set_weights(keras::weights_from_json<Scalar>(layers[i].at("weights")));
+  }
+#if defined(BIRNN_HAVE_KERAS_FILES)
+  if (j.contains("weights_file")) keras::load_weights(model, case_file(c, "weights_file"));
+#endif
+  return model;
+}
+
 /// Builds the case's model in `Scalar`, checks parameter counts, runs it and compares the outputs.
 template <class Scalar>
 Outcome run_case(const Case& c, Worker* worker = nullptr) {
   const auto& j = c.json;
-  if (j.contains("model_file")) return run_model_file_case<Scalar>(c);
-  if (j.contains("weights_file")) throw config_error("weights_file: Keras weights files are not supported yet");
+  if (j.contains("model_file") && j.contains("torch_module")) return run_torch_case<Scalar>(c);
   Outcome out;
-  auto model = keras::model_from_config<Scalar>(j.at("layers"));
+  auto model = case_model<Scalar>(c, out);
   model.set_worker(worker);
-  const auto& layers = j.at("layers");
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    const auto expected = layers[i].at("param_count").get<Eigen::Index>();
-    const auto got = model.layer(i).count_params();
-    if (expected != got) {
-      out.ok = false;
-      out.message += "param_count of layer " + model.layer(i).name() + ": expected " + std::to_string(expected) +
-                     ", got " + std::to_string(got) + "; ";
-    }
-    if (!layers[i].at("weights").is_null())
-      model.layer(i).set_weights(keras::weights_from_json<Scalar>(layers[i].at("weights")));
-  }
   if (c.params_only) return out;
 
   const Array input = array_from_json(j.at("inputs"));
   std::optional<Mask> mask;
-  if (!j.at("mask").is_null()) {
+  if (j.contains("mask") && !j.at("mask").is_null()) {
     const Array m = array_from_json(j.at("mask"));
     mask = Mask(m.shape.at(0), m.shape.at(1));
     for (Eigen::Index b = 0; b < m.shape[0]; ++b)
       for (Eigen::Index t = 0; t < m.shape[1]; ++t) (*mask)(b, t) = m.data[std::size_t(b * m.shape[1] + t)] != 0;
   }
   std::vector<Batch<Scalar>> initial;
-  if (!j.at("initial_state").is_null())
+  const bool has_initial = j.contains("initial_state") && !j.at("initial_state").is_null();
+  if (has_initial)
     for (const auto& s : j.at("initial_state")) {
       const Array a = array_from_json(s);
       Batch<Scalar> m(a.shape.at(0), a.shape.at(1));
@@ -241,7 +268,7 @@ Outcome run_case(const Case& c, Worker* worker = nullptr) {
         for (Eigen::Index k = 0; k < m.cols(); ++k) m(r, k) = Scalar(a.data[std::size_t(r * m.cols() + k)]);
       initial.push_back(std::move(m));
     }
-  const auto* init = j.at("initial_state").is_null() ? nullptr : &initial;
+  const auto* init = has_initial ? &initial : nullptr;
 
   // With gradients, the recorded forward pass gives the outputs (so they are checked too).
   const bool train = j.contains("gradients") && !j.at("gradients").is_null();

@@ -42,6 +42,17 @@
 
 namespace birnn::keras {
 
+/// Which Keras wrote a config, where the versions differ in meaning (not only in spelling).
+/// The file loaders set it from the file's `keras_version`; JSON read directly is Keras 3's.
+struct Dialect {
+  /// 3: Keras 3. 2: tf.keras 2.x, whose `hard_sigmoid` is `clip(0.2 x + 0.5, 0, 1)`
+  /// (`Activation::hard_sigmoid_keras2`).
+  int keras_major = 3;
+  /// A GRU config without `reset_after`: Keras 2.3 and later (and Keras 3) default to True,
+  /// Keras 2.2 and earlier to False.
+  bool gru_reset_after_default = true;
+};
+
 namespace detail {
 
 using json = nlohmann::json;
@@ -68,13 +79,17 @@ T get(const json& config, const char* key, const T& fallback, const std::string&
   }
 }
 
-inline Activation activation(const json& config, const char* key, Activation fallback, const std::string& label) {
+inline Activation activation(const json& config, const char* key, Activation fallback, const std::string& label,
+                             const Dialect& dialect = {}) {
   if (!config.contains(key)) return fallback;
   if (config[key].is_null()) return Activation::linear;  // Keras: activation=None is linear
   if (!config[key].is_string())
     throw config_error(cat(label, ": '", key, "': expected an activation name, got ", config[key].dump()));
+  const std::string name = config[key].get<std::string>();
+  if (name == "hard_sigmoid_keras2") throw config_error(cat(label, ": '", key, "': unknown activation '", name, "'"));
   try {
-    return activation_from_string(config[key].get<std::string>());
+    const Activation a = activation_from_string(name);
+    return a == Activation::hard_sigmoid && dialect.keras_major < 3 ? Activation::hard_sigmoid_keras2 : a;
   } catch (const config_error& e) {
     throw config_error(cat(label, ": '", key, "': ", e.what()));
   }
@@ -114,10 +129,10 @@ decltype(auto) labelled(const std::string& label, const char* cls, F&& make) {
 
 /// A Keras recurrent layer's config (`SimpleRNN`, `LSTM`, `GRU`) as a keras:: layer.
 template <class R>
-R recurrent(const json& c, const std::string& label) {
+R recurrent(const json& c, const std::string& label, const Dialect& dialect) {
   check_recurrent(c, label);
   const auto units = c["units"].get<Eigen::Index>();
-  const Activation act = activation(c, "activation", Activation::tanh, label);
+  const Activation act = activation(c, "activation", Activation::tanh, label, dialect);
   const double dropout = get(c, "dropout", 0.0, label), recurrent_dropout = get(c, "recurrent_dropout", 0.0, label);
   return labelled(label, R::keras_name, [&] {
     R r(units);
@@ -133,9 +148,9 @@ R recurrent(const json& c, const std::string& label) {
     if (c.contains("go_backwards") && !c["go_backwards"].is_null()) r.go_backwards(get(c, "go_backwards", false, label));
     if (const auto s = seed(c, label)) r.seed(*s);
     if constexpr (!std::is_same_v<R, SimpleRNN>)
-      r.recurrent_activation(activation(c, "recurrent_activation", Activation::sigmoid, label));
+      r.recurrent_activation(activation(c, "recurrent_activation", Activation::sigmoid, label, dialect));
     if constexpr (std::is_same_v<R, LSTM>) r.unit_forget_bias(get(c, "unit_forget_bias", true, label));
-    if constexpr (std::is_same_v<R, GRU>) r.reset_after(get(c, "reset_after", true, label));
+    if constexpr (std::is_same_v<R, GRU>) r.reset_after(get(c, "reset_after", dialect.gru_reset_after_default, label));
     return r;
   });
 }
@@ -147,14 +162,24 @@ inline const json& config_of(const json& layer, const std::string& label) {
 }
 
 /// A wrapped recurrent layer (`Bidirectional`'s `layer` or `backward_layer`).
-inline RecurrentConfig recurrent_layer(const json& layer) {
+inline RecurrentConfig recurrent_layer(const json& layer, const Dialect& dialect) {
   const std::string label = label_of(layer);
   const json& c = config_of(layer, label);
   const std::string cls = layer.value("class_name", "");
-  if (cls == "SimpleRNN") return recurrent<SimpleRNN>(c, label);
-  if (cls == "LSTM") return recurrent<LSTM>(c, label);
-  if (cls == "GRU") return recurrent<GRU>(c, label);
-  throw config_error(cat(label, ": expected a recurrent layer (SimpleRNN, LSTM, GRU), got '", cls, "'"));
+  if (cls == "SimpleRNN") return recurrent<SimpleRNN>(c, label, dialect);
+  if (cls == "LSTM") return recurrent<LSTM>(c, label, dialect);
+  if (cls == "GRU") return recurrent<GRU>(c, label, dialect);
+  // tf.keras 2's cuDNN layers compute LSTM, and GRU with reset_after=True, with the default
+  // activations (tanh, sigmoid); their configs have no activation settings.
+  if (cls == "CuDNNLSTM" || cls == "CuDNNGRU") {
+    json plain = c;
+    for (const char* key : {"activation", "recurrent_activation", "reset_after", "use_bias"}) plain.erase(key);
+    if (cls == "CuDNNGRU") plain["reset_after"] = true;
+    return cls == "CuDNNLSTM" ? RecurrentConfig(recurrent<LSTM>(plain, label, dialect))
+                              : RecurrentConfig(recurrent<GRU>(plain, label, dialect));
+  }
+  throw config_error(cat(label, ": expected a recurrent layer (SimpleRNN, LSTM, GRU, CuDNNLSTM, CuDNNGRU), got '",
+                         cls, "'"));
 }
 
 inline MergeMode merge_mode(const json& c, const std::string& label) {
@@ -170,17 +195,17 @@ inline MergeMode merge_mode(const json& c, const std::string& label) {
   throw config_error(cat(label, ": merge_mode: expected concat, sum, mul, ave or None, got '", m, "'"));
 }
 
-inline Bidirectional bidirectional(const json& c, const std::string& label) {
+inline Bidirectional bidirectional(const json& c, const std::string& label, const Dialect& dialect) {
   if (!c.contains("layer")) throw config_error(cat(label, ": expected the wrapped 'layer'"));
-  Bidirectional bi = std::visit([](const auto& r) { return Bidirectional(r); }, recurrent_layer(c["layer"]));
+  Bidirectional bi = std::visit([](const auto& r) { return Bidirectional(r); }, recurrent_layer(c["layer"], dialect));
   if (c.contains("backward_layer") && !c["backward_layer"].is_null())
-    std::visit([&](const auto& r) { bi.backward_layer(r); }, recurrent_layer(c["backward_layer"]));
+    std::visit([&](const auto& r) { bi.backward_layer(r); }, recurrent_layer(c["backward_layer"], dialect));
   bi.merge_mode(merge_mode(c, label)).name(get(c, "name", std::string(), label));
   return bi;
 }
 
 /// Keras's `{class_name, config}` of one layer as a `keras::LayerConfig`.
-inline LayerConfig layer_config(const json& layer) {
+inline LayerConfig layer_config(const json& layer, const Dialect& dialect = {}) {
   if (!layer.is_object() || !layer.contains("class_name") || !layer["class_name"].is_string())
     throw config_error("birnn::keras: a layer must be an object with a string 'class_name', got " +
                        layer.dump().substr(0, 120));
@@ -200,14 +225,14 @@ inline LayerConfig layer_config(const json& layer) {
       throw config_error(cat(label, ": units: expected a positive integer"));
     return labelled(label, "Dense", [&] {
       return Dense(c["units"].get<Eigen::Index>())
-          .activation(activation(c, "activation", Activation::linear, label))
+          .activation(activation(c, "activation", Activation::linear, label, dialect))
           .use_bias(get(c, "use_bias", true, label))
           .name(name);
     });
   }
-  if (cls == "Bidirectional") return bidirectional(c, label);
-  if (cls == "SimpleRNN" || cls == "LSTM" || cls == "GRU")
-    return std::visit([](const auto& r) { return LayerConfig(r); }, recurrent_layer(layer));
+  if (cls == "Bidirectional") return bidirectional(c, label, dialect);
+  if (cls == "SimpleRNN" || cls == "LSTM" || cls == "GRU" || cls == "CuDNNLSTM" || cls == "CuDNNGRU")
+    return std::visit([](const auto& r) { return LayerConfig(r); }, recurrent_layer(layer, dialect));
   throw config_error(cat(label, ": layer class '", cls,
                          "' is not supported (expected Embedding, Masking, Dense, SimpleRNN, LSTM, GRU or Bidirectional)"));
 }
@@ -241,27 +266,27 @@ inline Shape shape_from_json(const nlohmann::json& j, bool has_batch_axis = true
 }
 
 template <class Scalar>
-Model<Scalar> model_from_config(const nlohmann::json& j);
+Model<Scalar> model_from_config(const nlohmann::json& j, const Dialect& dialect = {});
 
 namespace detail {
 template <class Scalar>
-Model<Scalar> model_from_config_unchecked(const nlohmann::json& j);
+Model<Scalar> model_from_config_unchecked(const nlohmann::json& j, const Dialect& dialect);
 }
 
 /// A model from Keras JSON: `Sequential.to_json()` (an `InputLayer` or the first layer's
 /// `build_config` gives the input shape) or a list of layer configs with `build_config`.
 /// @throws config_error (also for JSON of the wrong structure), shape_error
 template <class Scalar>
-Model<Scalar> model_from_config(const nlohmann::json& j) {
+Model<Scalar> model_from_config(const nlohmann::json& j, const Dialect& dialect) {
   try {
-    return detail::model_from_config_unchecked<Scalar>(j);
+    return detail::model_from_config_unchecked<Scalar>(j, dialect);
   } catch (const nlohmann::json::exception& e) {
     throw config_error(std::string("birnn::keras: the model config has the wrong structure: ") + e.what());
   }
 }
 
 template <class Scalar>
-Model<Scalar> detail::model_from_config_unchecked(const nlohmann::json& j) {
+Model<Scalar> detail::model_from_config_unchecked(const nlohmann::json& j, const Dialect& dialect) {
   using namespace detail;
   const json* layers = &j;
   std::string name = "sequential";
@@ -285,11 +310,14 @@ Model<Scalar> detail::model_from_config_unchecked(const nlohmann::json& j) {
     first = 1;
   } else if (l0.contains("build_config") && l0["build_config"].contains("input_shape")) {
     input = shape_from_json(l0["build_config"]["input_shape"]);
+  } else if (const json& c0 = config_of(l0, label_of(l0)); c0.contains("batch_input_shape") || c0.contains("batch_shape")) {
+    // Keras 2 (and Keras 3's legacy writer) put the input shape on the first layer itself.
+    input = shape_from_json(c0.contains("batch_shape") ? c0["batch_shape"] : c0["batch_input_shape"]);
   } else {
     throw config_error(cat(label_of(l0), ": the model's input shape is unknown (no InputLayer, no build_config)"));
   }
   Model<Scalar> model(input, name);
-  for (std::size_t i = first; i < layers->size(); ++i) model.add(layer_config((*layers)[i]));
+  for (std::size_t i = first; i < layers->size(); ++i) model.add(layer_config((*layers)[i], dialect));
   return model;
 }
 

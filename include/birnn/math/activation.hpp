@@ -3,7 +3,9 @@
 /// The activations birnn's cells and `Dense` accept, by their Keras names, and how they are
 /// applied. Keras counterpart: `keras.activations`.
 ///
-/// `hard_sigmoid` is Keras 3's `clip(x / 6 + 0.5, 0, 1)` (Keras 2 used `0.2 x + 0.5`).
+/// `hard_sigmoid` is Keras 3's `clip(x / 6 + 0.5, 0, 1)`; `hard_sigmoid_keras2` is Keras 2's
+/// `clip(0.2 x + 0.5, 0, 1)`, which the file loaders give a layer that a Keras 2 file calls
+/// `hard_sigmoid` (the maths of the Keras that wrote the file).
 /// `softmax` normalises each row (the last axis), as Keras does.
 
 #include "birnn/errors.hpp"
@@ -32,6 +34,7 @@ enum class Activation {
   silu,
   gelu,
   softmax,
+  hard_sigmoid_keras2,  ///< Keras 2's hard_sigmoid; birnn's name (Keras 2 called it "hard_sigmoid")
 };
 
 /// The Keras name of `a`.
@@ -51,6 +54,7 @@ inline const char* to_string(Activation a) noexcept {
     case Activation::silu: return "silu";
     case Activation::gelu: return "gelu";
     case Activation::softmax: return "softmax";
+    case Activation::hard_sigmoid_keras2: return "hard_sigmoid_keras2";
   }
   return "?";
 }
@@ -58,7 +62,7 @@ inline const char* to_string(Activation a) noexcept {
 /// The activation Keras calls `name` (`"swish"` is `silu`, `None` in a config is `linear`).
 /// @throws config_error for a name birnn does not know.
 inline Activation activation_from_string(std::string_view name) {
-  for (int i = 0; i <= static_cast<int>(Activation::softmax); ++i) {
+  for (int i = 0; i <= static_cast<int>(Activation::hard_sigmoid_keras2); ++i) {
     const auto a = static_cast<Activation>(i);
     if (name == to_string(a)) return a;
   }
@@ -83,6 +87,9 @@ void activate(Activation a, Eigen::MatrixBase<Derived>& x) {
     case Activation::sigmoid: v = (Scalar(1) + (-v).exp()).inverse(); return;
     case Activation::hard_sigmoid:
       v = (v * Scalar(1) / Scalar(6) + Scalar(0.5)).cwiseMax(Scalar(0)).cwiseMin(Scalar(1));
+      return;
+    case Activation::hard_sigmoid_keras2:
+      v = (v * Scalar(0.2) + Scalar(0.5)).cwiseMax(Scalar(0)).cwiseMin(Scalar(1));
       return;
     case Activation::relu: v = v.cwiseMax(Scalar(0)); return;
     case Activation::relu6: v = v.cwiseMax(Scalar(0)).cwiseMin(Scalar(6)); return;

@@ -50,6 +50,9 @@ void backprop_activation(Activation a, const Eigen::MatrixBase<Y>& y_, Eigen::Ma
     case Activation::hard_sigmoid:
       d *= (y > Scalar(0) && y < Scalar(1)).template cast<Scalar>() * (Scalar(1) / Scalar(6));
       return;
+    case Activation::hard_sigmoid_keras2:
+      d *= (y > Scalar(0) && y < Scalar(1)).template cast<Scalar>() * Scalar(0.2);
+      return;
     case Activation::relu: d *= (y > Scalar(0)).template cast<Scalar>(); return;
     case Activation::relu6: d *= (y > Scalar(0) && y < Scalar(6)).template cast<Scalar>(); return;
     case Activation::elu: d *= (y > Scalar(0)).select(Scalar(1) + Scalar(0) * y, y + Scalar(1)); return;

@@ -556,3 +556,6 @@ class Model {
 };
 
 }  // namespace birnn
+
+// With BIRNN_EXTERN_TEMPLATES, declares Model and the runtime layers as compiled elsewhere.
+#include "birnn/model/extern_templates.hpp"  // IWYU pragma: export

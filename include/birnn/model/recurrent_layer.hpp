@@ -201,7 +201,9 @@ class BidirectionalLayer final : public Layer<typename Cell::Scalar> {
   using Scalar = typename Cell::Scalar;
 
   /// A Bidirectional layer whose backward layer copies the forward configuration (as Keras
-  /// builds it from one `layer`): names "forward_<cell>" and "backward_<cell>".
+  /// builds it from one `layer`): names "forward_<cell>" and "backward_<cell>". (A template
+  /// only so that an explicit instantiation of a pair of different cells skips it.)
+  template <class B = BackwardCell>
   BidirectionalLayer(Eigen::Index input_size, const typename Cell::Config& config, MergeMode merge_mode,
                      bool return_sequences, bool return_state = false, std::string name = "bidirectional")
       : BidirectionalLayer(input_size, config, LayerOptions{}, merge_mode, return_sequences, return_state,
@@ -211,11 +213,12 @@ class BidirectionalLayer final : public Layer<typename Cell::Scalar> {
   /// both directions as `detail::bidirectional_options` says: "forward_<name>" and
   /// "backward_<name>", the backward direction's seed derived from the forward one's.
   /// @throws config_error also for a dropout rate outside [0, 1).
+  template <class B = BackwardCell>
   BidirectionalLayer(Eigen::Index input_size, const typename Cell::Config& config, const LayerOptions& layer,
                      MergeMode merge_mode, bool return_sequences, bool return_state = false,
                      std::string name = "bidirectional")
       : BidirectionalLayer(input_size, config, detail::bidirectional_options(layer, Cell::keras_name),
-                           same_config(config), merge_mode, return_sequences, return_state, std::move(name)) {}
+                           same_config<B>(config), merge_mode, return_sequences, return_state, std::move(name)) {}
 
   BidirectionalLayer(Eigen::Index input_size, const typename Cell::Config& forward_config, LayerOptions forward_options,
                      const typename BackwardCell::Config& backward_config, LayerOptions backward_options,
@@ -430,8 +433,9 @@ class BidirectionalLayer final : public Layer<typename Cell::Scalar> {
                      MergeMode merge_mode, bool return_sequences, bool return_state, std::string name)
       : BidirectionalLayer(input_size, config, std::move(options.first), backward_config, std::move(options.second),
                            merge_mode, return_sequences, return_state, std::move(name)) {}
-  static const typename BackwardCell::Config& same_config(const typename Cell::Config& c) {
-    static_assert(std::is_same_v<Cell, BackwardCell>,
+  template <class B>
+  static const typename B::Config& same_config(const typename Cell::Config& c) {
+    static_assert(std::is_same_v<Cell, B>,
                   "birnn::BidirectionalLayer<Cell, BackwardCell>: with another BackwardCell, give the backward "
                   "layer's configuration to the constructor");
     return c;

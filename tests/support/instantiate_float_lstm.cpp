@@ -1,0 +1,5 @@
+// Compiled once for the tests, examples and benchmarks (BIRNN_EXTERN_TEMPLATES):
+// the runtime layers whose forward cell is LSTM<float>.
+#include <birnn/birnn.hpp>
+
+BIRNN_INSTANTIATE_LAYERS(float, LSTM)
