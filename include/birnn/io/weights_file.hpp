@@ -9,15 +9,18 @@
 /// Format (all integers little-endian): the 8 bytes `BIRNNW01`, a `uint32` value size (4 for
 /// float, 8 for double), a `uint64` tensor count, then per tensor a `uint64` rank, `rank`
 /// `int64` dimensions and the values in row-major order (IEEE 754, little-endian). A file
-/// written in one precision loads in the other (values are converted).
+/// written in one precision loads in the other (values are converted). `parse_weights` reads
+/// the same format from memory; sizes are checked against the real bytes before allocating.
 
 #include "birnn/errors.hpp"
 #include "birnn/model/model.hpp"
 #include "birnn/types/tensor.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -31,14 +34,6 @@ inline void put_u64(std::ostream& os, std::uint64_t v) {
   char b[8];
   for (int k = 0; k < 8; ++k) b[k] = static_cast<char>((v >> (8 * k)) & 0xFF);
   os.write(b, 8);
-}
-inline std::uint64_t get_u64(std::istream& is, const std::string& path) {
-  unsigned char b[8];
-  if (!is.read(reinterpret_cast<char*>(b), 8))
-    throw io_error(birnn::detail::cat("birnn::io::load_weights '", path, "': the file ends early"));
-  std::uint64_t v = 0;
-  for (int k = 0; k < 8; ++k) v |= static_cast<std::uint64_t>(b[k]) << (8 * k);
-  return v;
 }
 
 }  // namespace detail
@@ -76,61 +71,94 @@ void save_weights(const std::string& path, const std::vector<Tensor<Scalar>>& we
   if (!os) throw io_error(birnn::detail::cat("birnn::io::save_weights '", path, "': writing failed"));
 }
 
+/// Reads a weight list in birnn's format held in memory (`size` bytes at `bytes`), converting
+/// to `Scalar` if needed; `label` names it in messages. Every count and dimension is checked
+/// against the bytes that remain before anything is allocated, so a header that claims a
+/// huge tensor is an `io_error`, not an allocation.
+/// @throws io_error when the bytes are not a birnn weights file, or are cut short.
+template <class Scalar>
+std::vector<Tensor<Scalar>> parse_weights(const unsigned char* bytes, std::size_t size, const std::string& label) {
+  static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>,
+                "birnn::io::parse_weights requires float or double weights");
+  const auto fail = [&](const std::string& why) {
+    return io_error(birnn::detail::cat("birnn::io::load_weights '", label, "': ", why));
+  };
+  std::size_t at = 0;
+  const auto left = [&] { return static_cast<std::uint64_t>(size - at); };
+  const auto u64 = [&] {
+    if (left() < 8) throw fail("the file ends early");
+    std::uint64_t v = 0;
+    for (int k = 0; k < 8; ++k) v |= static_cast<std::uint64_t>(bytes[at + k]) << (8 * k);
+    at += 8;
+    return v;
+  };
+  if (size < 8 || std::memcmp(bytes, detail::weights_magic, 8) != 0)
+    throw fail("expected a birnn weights file (starting with BIRNNW01), got something else");
+  at = 8;
+  if (left() < 4) throw fail("the file ends early");
+  const unsigned char* sb = bytes + at;
+  const std::uint32_t value_size = sb[0] | (sb[1] << 8) | (sb[2] << 16) | (static_cast<std::uint32_t>(sb[3]) << 24);
+  at += 4;
+  if (value_size != 4 && value_size != 8) throw fail(birnn::detail::cat("value size: expected 4 or 8, got ", value_size));
+  const std::uint64_t count = u64();
+  if (count > (1u << 20)) throw fail(birnn::detail::cat("tensor count: expected at most 1048576, got ", count));
+  // Every tensor takes at least its 8-byte rank.
+  if (count > left() / 8)
+    throw fail(birnn::detail::cat("tensor count: ", count, " tensors need at least ", count * 8, " bytes, the file holds ",
+                                  left(), " more: the file ends early"));
+  std::vector<Tensor<Scalar>> out;
+  out.reserve(static_cast<std::size_t>(count));
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const std::uint64_t rank = u64();
+    if (rank > 8) throw fail(birnn::detail::cat("tensor ", i, " rank: expected at most 8, got ", rank));
+    Tensor<Scalar> t;
+    std::uint64_t n = 1;
+    for (std::uint64_t k = 0; k < rank; ++k) {
+      const std::uint64_t d = u64();
+      if (d > (std::uint64_t{1} << 32)) throw fail(birnn::detail::cat("tensor ", i, " dimension too large: ", d));
+      n *= d;
+      if (n > (std::uint64_t{1} << 34)) throw fail(birnn::detail::cat("tensor ", i, " is too large"));
+      t.shape.push_back(static_cast<Eigen::Index>(d));
+    }
+    // Checked before allocating: the values must be in the file.
+    if (n > left() / value_size)
+      throw fail(birnn::detail::cat("tensor ", i, " of shape ", shape_string(t.shape), " needs ", n * value_size,
+                                    " bytes, the file holds ", left(), " more: the file ends early"));
+    t.values.resize(static_cast<std::size_t>(n));
+    for (std::uint64_t k = 0; k < n; ++k, at += value_size) {
+      const unsigned char* b = bytes + at;
+      if (value_size == 4) {
+        std::uint32_t bits = 0;
+        for (int j = 0; j < 4; ++j) bits |= static_cast<std::uint32_t>(b[j]) << (8 * j);
+        float f;
+        std::memcpy(&f, &bits, 4);
+        t.values[static_cast<std::size_t>(k)] = static_cast<Scalar>(f);
+      } else {
+        std::uint64_t bits = 0;
+        for (int j = 0; j < 8; ++j) bits |= static_cast<std::uint64_t>(b[j]) << (8 * j);
+        double d;
+        std::memcpy(&d, &bits, 8);
+        t.values[static_cast<std::size_t>(k)] = static_cast<Scalar>(d);
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  if (at != size) throw fail("unexpected bytes after the last tensor");
+  return out;
+}
+
 /// Reads a weight list written by `save_weights`, converting to `Scalar` if needed.
 /// @throws io_error when the file cannot be read, is not a birnn weights file, or is cut short.
 template <class Scalar>
 std::vector<Tensor<Scalar>> load_weights(const std::string& path) {
   static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>,
                 "birnn::io::load_weights requires float or double weights");
-  const auto fail = [&](const std::string& why) {
-    return io_error(birnn::detail::cat("birnn::io::load_weights '", path, "': ", why));
-  };
   std::ifstream is(path, std::ios::binary);
-  if (!is) throw fail("cannot open the file for reading");
-  char magic[8];
-  if (!is.read(magic, 8) || std::memcmp(magic, detail::weights_magic, 8) != 0)
-    throw fail("expected a birnn weights file (starting with BIRNNW01), got something else");
-  unsigned char sb[4];
-  if (!is.read(reinterpret_cast<char*>(sb), 4)) throw fail("the file ends early");
-  const std::uint32_t size = sb[0] | (sb[1] << 8) | (sb[2] << 16) | (static_cast<std::uint32_t>(sb[3]) << 24);
-  if (size != 4 && size != 8) throw fail(birnn::detail::cat("value size: expected 4 or 8, got ", size));
-  const std::uint64_t count = detail::get_u64(is, path);
-  if (count > (1u << 20)) throw fail(birnn::detail::cat("tensor count: expected at most 1048576, got ", count));
-  std::vector<Tensor<Scalar>> out;
-  for (std::uint64_t i = 0; i < count; ++i) {
-    const std::uint64_t rank = detail::get_u64(is, path);
-    if (rank > 8) throw fail(birnn::detail::cat("tensor ", i, " rank: expected at most 8, got ", rank));
-    Tensor<Scalar> t;
-    std::uint64_t n = 1;
-    for (std::uint64_t k = 0; k < rank; ++k) {
-      const std::uint64_t d = detail::get_u64(is, path);
-      if (d > (std::uint64_t{1} << 32)) throw fail(birnn::detail::cat("tensor ", i, " dimension too large: ", d));
-      n *= d;
-      if (n > (std::uint64_t{1} << 34)) throw fail(birnn::detail::cat("tensor ", i, " is too large"));
-      t.shape.push_back(static_cast<Eigen::Index>(d));
-    }
-    t.values.reserve(static_cast<std::size_t>(n));
-    for (std::uint64_t k = 0; k < n; ++k) {
-      unsigned char b[8];
-      if (!is.read(reinterpret_cast<char*>(b), size)) throw fail("the file ends early");
-      if (size == 4) {
-        std::uint32_t bits = 0;
-        for (int j = 0; j < 4; ++j) bits |= static_cast<std::uint32_t>(b[j]) << (8 * j);
-        float f;
-        std::memcpy(&f, &bits, 4);
-        t.values.push_back(static_cast<Scalar>(f));
-      } else {
-        std::uint64_t bits = 0;
-        for (int j = 0; j < 8; ++j) bits |= static_cast<std::uint64_t>(b[j]) << (8 * j);
-        double d;
-        std::memcpy(&d, &bits, 8);
-        t.values.push_back(static_cast<Scalar>(d));
-      }
-    }
-    out.push_back(std::move(t));
-  }
-  if (is.peek() != std::char_traits<char>::eof()) throw fail("unexpected bytes after the last tensor");
-  return out;
+  if (!is) throw io_error(birnn::detail::cat("birnn::io::load_weights '", path, "': cannot open the file for reading"));
+  // The whole file (its real size, so nothing a header claims is allocated), then the parser.
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(is)), std::istreambuf_iterator<char>());
+  if (is.bad()) throw io_error(birnn::detail::cat("birnn::io::load_weights '", path, "': reading failed"));
+  return parse_weights<Scalar>(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), path);
 }
 
 /// Writes every weight of `model` (Keras `get_weights()` order) to `path`: Keras's

@@ -1,7 +1,8 @@
 #pragma once
 /// @file
 /// Reads members of a zip archive over libzip (Debian `libzip-dev`, CMake target
-/// `birnn::keras_files`): `zip::Archive::open(path)`, `contains(name)`, `read(name)`.
+/// `birnn::keras_files`): `zip::Archive::open(path)` or `zip::Archive::from_memory(bytes,
+/// size, label)`, `contains(name)`, `read(name)`.
 /// Members may be stored or deflated (what Python's `zipfile` writes for a `.keras` file).
 ///
 /// The archive is untrusted: a member is read in 1 MiB pieces into a buffer that grows only
@@ -39,7 +40,33 @@ class Archive {
       ::zip_error_fini(&e);
       throw io_error(birnn::detail::cat("'", path, "': cannot open it as a zip archive: ", why));
     }
-    return Archive(z, path);
+    return Archive(z, path, nullptr);
+  }
+
+  /// Opens an archive held in memory (libzip reads it from a buffer source; the archive keeps
+  /// its own copy of the bytes). `label` names it in messages, as a path would.
+  /// @throws io_error when the bytes are not a zip archive.
+  static Archive from_memory(const char* bytes, std::size_t size, const std::string& label) {
+    auto data = std::make_shared<const std::vector<char>>(bytes, bytes + size);
+    ::zip_error_t e;
+    ::zip_error_init(&e);
+    // An empty buffer source still needs a non-null pointer for libzip.
+    static const char empty = 0;
+    ::zip_source_t* src = ::zip_source_buffer_create(data->empty() ? &empty : data->data(), data->size(), 0, &e);
+    if (!src) {
+      const std::string why = ::zip_error_strerror(&e);
+      ::zip_error_fini(&e);
+      throw io_error(birnn::detail::cat("'", label, "': cannot open it as a zip archive: ", why));
+    }
+    ::zip_t* z = ::zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &e);
+    if (!z) {
+      ::zip_source_free(src);  // still ours when the open fails
+      const std::string why = ::zip_error_strerror(&e);
+      ::zip_error_fini(&e);
+      throw io_error(birnn::detail::cat("'", label, "': cannot open it as a zip archive: ", why));
+    }
+    ::zip_error_fini(&e);
+    return Archive(z, label, std::move(data));
   }
 
   /// True when the archive has a member called exactly `name`.
@@ -97,7 +124,9 @@ class Archive {
   const std::string& path() const { return path_; }
 
  private:
-  Archive(::zip_t* z, std::string path) : z_(z, &::zip_discard), path_(std::move(path)) {}
+  Archive(::zip_t* z, std::string path, std::shared_ptr<const std::vector<char>> data)
+      : data_(std::move(data)), z_(z, &::zip_discard), path_(std::move(path)) {}
+  std::shared_ptr<const std::vector<char>> data_;  // the bytes of an in-memory archive; outlives z_
   std::unique_ptr<::zip_t, void (*)(::zip_t*)> z_;
   std::string path_;
 };

@@ -474,7 +474,9 @@ class Bidirectional {
     const Eigen::Index ld = fused_.width();
     fused_.project(x.matrix(), recording_, worker_);
     auto forward = [&] { forward_.recur(fused_.projected(), ld, batch, time, mask, fi, fs); };
-    auto backward = [&] { backward_.recur(fused_.projected() + wf, ld, batch, time, mask, bi, bs); };
+    // An empty input projects to an empty matrix, whose data() may be null: no offset then.
+    const Scalar* projected = batch * time == 0 ? fused_.projected() : fused_.projected() + wf;
+    auto backward = [&] { backward_.recur(projected, ld, batch, time, mask, bi, bs); };
     detail::run_both(worker_, forward, backward);
   }
 

@@ -59,7 +59,8 @@ std::pair<SequenceSink<Scalar>, SequenceSink<Scalar>> sequence_sinks(
   } else if constexpr (Merge::mode == MergeMode::concat) {
     output.resize(batch, time, uf + ub);
     fs = {output.data(), uf + ub, false};
-    bs = {output.data() + uf, uf + ub, true};
+    // An empty output's data() may be null: no offset then (nothing is written through it).
+    bs = {output.matrix().size() == 0 ? output.data() : output.data() + uf, uf + ub, true};
   } else {
     output.resize(batch, time, uf);
     buffers.backward_sequence.resize(batch * time, ub);

@@ -373,6 +373,9 @@ class RecurrentCore {
   template <bool RecurrentDropout>
   void steps(const Scalar* projected, Eigen::Index ld, Eigen::Index batch, Eigen::Index time, const Mask* mask,
              SequenceSink<Scalar> sink) {
+    // An empty batch has nothing to step. Its matrices' data() may be null, and Eigen blocks
+    // of them (projected + t * ld, the cells' gate columns) offset a null pointer: UB.
+    if (batch == 0) return;
     const Eigen::Index u = units();
     const Eigen::Index width = Cell::gates * u;
     for (Eigen::Index s = 0; s < time; ++s) {
