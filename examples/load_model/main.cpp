@@ -5,8 +5,8 @@
 // Loads a Keras 3 `.keras` file or a legacy `.h5` (tf.keras 2.x or Keras 3) with
 // birnn::keras::load_model, prints its summary, and runs one prediction. With CASE.json (a
 // case of tests/data/keras_files/, which holds the inputs and the outputs Keras computed)
-// it predicts on those inputs and compares; without, on random inputs of the model's shape
-// (token ids below the vocabulary when the model starts with an Embedding). Exit status 1
+// it predicts on those inputs and compares; without, on random inputs of the model's input
+// shapes (token ids below the vocabulary for an input of token ids). Exit status 1
 // when the outputs differ from the case's beyond its tolerance.
 // Without arguments it runs tests/data/keras_files/k3_tagger.keras and its case.
 
@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -39,49 +40,72 @@ int main(int argc, char** argv) try {
   model.summary(std::cout);
   // [load_model]
 
-  // The inputs: the case's, or random ones of the model's input shape (time 8 when free).
+  // The inputs, one per model input: the case's (one object, or a list for a Functional
+  // model), or random ones of the input's shape (time 8 when free).
+  const std::vector<birnn::Shape> shapes = model.input_shapes();
   nlohmann::json doc;
-  std::vector<double> data;
-  std::vector<Eigen::Index> shape;
+  std::vector<nlohmann::json> arrays;
   if (!case_path.empty()) {
     doc = birnn::keras::read_json(case_path);
-    shape = doc.at("inputs").at("shape").get<std::vector<Eigen::Index>>();
-    data = doc.at("inputs").at("data").get<std::vector<double>>();
-  } else {
-    const birnn::Shape in = model.input_shape();
-    shape = {2};
-    for (const Eigen::Index d : in) shape.push_back(d < 0 ? 8 : d);
-    Eigen::Index n = 1;
-    for (const Eigen::Index d : shape) n *= d;
-    std::mt19937 rng(7);
-    std::uniform_real_distribution<double> u(-1, 1);
-    for (Eigen::Index i = 0; i < n; ++i) data.push_back(u(rng));
+    const auto& in = doc.at("inputs");
+    if (in.is_array())
+      arrays.assign(in.begin(), in.end());
+    else
+      arrays.push_back(in);
+    if (arrays.size() != shapes.size())
+      throw birnn::shape_error("load_model: the case has " + std::to_string(arrays.size()) + " inputs, the model " +
+                               std::to_string(shapes.size()));
+  }
+  // Random token ids stay below the smallest vocabulary of the model's Embedding layers.
+  Eigen::Index vocabulary = 1 << 30;
+  for (std::size_t i = 0; i < model.size(); ++i)
+    if (model.layer(i).reads_ids()) vocabulary = std::min(vocabulary, model.layer(i).weight_specs().at(0).shape.at(0));
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<birnn::Flow<float>> flows;
+  for (std::size_t k = 0; k < shapes.size(); ++k) {
+    std::vector<Eigen::Index> shape{2};
+    std::vector<double> data;
+    if (!arrays.empty()) {
+      shape = arrays[k].at("shape").get<std::vector<Eigen::Index>>();
+      data = arrays[k].at("data").get<std::vector<double>>();
+    } else {
+      for (const Eigen::Index d : shapes[k]) shape.push_back(d < 0 ? 8 : d);
+      Eigen::Index n = 1;
+      for (const Eigen::Index d : shape) n *= d;
+      for (Eigen::Index i = 0; i < n; ++i) data.push_back(u(rng));
+    }
+    if (shapes[k].size() == 1) {
+      if (shape.size() != 2) throw birnn::shape_error("load_model: token ids need (batch, time) inputs");
+      birnn::TokenIds ids(shape[0], shape[1]);
+      for (Eigen::Index i = 0; i < ids.size(); ++i) {
+        const double v = data[static_cast<std::size_t>(i)];
+        ids.data()[i] = arrays.empty() ? static_cast<std::int64_t>(std::abs(v) * double(vocabulary - 1))
+                                       : static_cast<std::int64_t>(std::llround(v));
+      }
+      flows.push_back(birnn::Flow<float>::of(std::move(ids)));
+    } else {
+      if (shape.size() != 3) throw birnn::shape_error("load_model: sequences need (batch, time, features) inputs");
+      birnn::Sequence<float> x(shape[0], shape[1], shape[2]);
+      for (std::size_t i = 0; i < data.size(); ++i) x.data()[i] = static_cast<float>(data[i]);
+      std::optional<birnn::Mask> mask;
+      if (doc.contains("mask") && !doc["mask"].is_null()) {
+        const auto m = doc["mask"].at("data").get<std::vector<double>>();
+        mask = birnn::Mask(shape[0], shape[1]);
+        for (Eigen::Index b = 0; b < shape[0]; ++b)
+          for (Eigen::Index t = 0; t < shape[1]; ++t) (*mask)(b, t) = m[static_cast<std::size_t>(b * shape[1] + t)] != 0;
+      }
+      flows.push_back(birnn::Flow<float>::of(std::move(x), std::move(mask)));
+    }
   }
 
   std::vector<birnn::Value<float>> y;
-  if (model.layer(0).reads_ids()) {
-    if (shape.size() != 2) throw birnn::shape_error("load_model: token ids need (batch, time) inputs");
-    const Eigen::Index vocabulary = model.layer(0).weight_specs().at(0).shape.at(0);
-    birnn::TokenIds ids(shape[0], shape[1]);
-    for (Eigen::Index i = 0; i < ids.size(); ++i) {
-      const double v = data[static_cast<std::size_t>(i)];
-      ids.data()[i] = case_path.empty() ? static_cast<std::int64_t>(std::abs(v) * double(vocabulary - 1))
-                                        : static_cast<std::int64_t>(std::llround(v));
-    }
-    y = model.predict(ids);
-  } else {
-    if (shape.size() != 3) throw birnn::shape_error("load_model: sequences need (batch, time, features) inputs");
-    birnn::Sequence<float> x(shape[0], shape[1], shape[2]);
-    for (std::size_t i = 0; i < data.size(); ++i) x.data()[i] = static_cast<float>(data[i]);
-    std::optional<birnn::Mask> mask;
-    if (doc.contains("mask") && !doc["mask"].is_null()) {
-      const auto m = doc["mask"].at("data").get<std::vector<double>>();
-      mask = birnn::Mask(shape[0], shape[1]);
-      for (Eigen::Index b = 0; b < shape[0]; ++b)
-        for (Eigen::Index t = 0; t < shape[1]; ++t) (*mask)(b, t) = m[static_cast<std::size_t>(b * shape[1] + t)] != 0;
-    }
-    y = model.predict(x, mask);
-  }
+  if (model.is_functional())
+    y = model.predict(flows);
+  else if (flows[0].ids)
+    y = model.predict(*flows[0].ids);
+  else
+    y = model.predict(flows[0].values.front().sequence, flows[0].mask);
 
   const auto values = y.at(0).values();
   std::printf("output %s, first values:", birnn::shape_string(y[0].shape()).c_str());

@@ -240,6 +240,55 @@ Model<Scalar> case_model(const Case& c, Outcome& out) {
   return model;
 }
 
+/// Compares `result` with the case's `outputs`.
+template <class Scalar>
+void compare_outputs(const Case& c, const std::vector<Value<Scalar>>& result, Outcome& out) {
+  const auto& outputs = c.json.at("outputs");
+  if (outputs.size() != result.size()) {
+    out.ok = false;
+    out.message += "output count: expected " + std::to_string(outputs.size()) + ", got " + std::to_string(result.size());
+    return;
+  }
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const Array e = array_from_json(outputs[i]);
+    const auto v = result[i].values();
+    const auto cmp = compare(result[i].shape(), std::vector<double>(v.begin(), v.end()), e, c.tolerance);
+    if (!cmp.problem.empty()) out.message += cmp.problem + "; ";
+    if (!cmp.ok) {
+      out.ok = false;
+      if (cmp.problem.empty()) out.message += e.name + " off; ";
+    }
+    out.max_abs_error = std::max(out.max_abs_error, cmp.max_abs_error);
+  }
+}
+
+/// A case whose `inputs` is a list (a Functional model's inputs, in order): token ids for an
+/// input of shape `{time}`, else values.
+template <class Scalar>
+Outcome run_functional_case(const Case& c, Model<Scalar>& model, Outcome out) {
+  const auto shapes = model.input_shapes();
+  const auto& inputs = c.json.at("inputs");
+  if (inputs.size() != shapes.size())
+    throw config_error("inputs: expected " + std::to_string(shapes.size()) + " (the model's), got " +
+                       std::to_string(inputs.size()));
+  std::vector<Flow<Scalar>> flows;
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    const Array a = array_from_json(inputs[k]);
+    if (shapes[k].size() == 1) {
+      TokenIds ids(a.shape.at(0), a.shape.at(1));
+      for (Eigen::Index i = 0; i < ids.size(); ++i)
+        ids.data()[i] = static_cast<std::int64_t>(std::llround(a.data[static_cast<std::size_t>(i)]));
+      flows.push_back(Flow<Scalar>::of(std::move(ids)));
+    } else {
+      Sequence<Scalar> x(a.shape.at(0), a.shape.at(1), a.shape.at(2));
+      for (std::size_t i = 0; i < a.data.size(); ++i) x.data()[i] = Scalar(a.data[i]);
+      flows.push_back(Flow<Scalar>::of(std::move(x)));
+    }
+  }
+  compare_outputs(c, model.predict(flows), out);
+  return out;
+}
+
 /// Builds the case's model in `Scalar`, checks parameter counts, runs it and compares the outputs.
 template <class Scalar>
 Outcome run_case(const Case& c, Worker* worker = nullptr) {
@@ -250,6 +299,7 @@ Outcome run_case(const Case& c, Worker* worker = nullptr) {
   model.set_worker(worker);
   if (c.params_only) return out;
 
+  if (j.at("inputs").is_array()) return run_functional_case(c, model, out);
   const Array input = array_from_json(j.at("inputs"));
   std::optional<Mask> mask;
   if (j.contains("mask") && !j.at("mask").is_null()) {
@@ -273,7 +323,7 @@ Outcome run_case(const Case& c, Worker* worker = nullptr) {
   // With gradients, the recorded forward pass gives the outputs (so they are checked too).
   const bool train = j.contains("gradients") && !j.at("gradients").is_null();
   std::vector<Value<Scalar>> result;
-  if (model.layer(0).reads_ids()) {
+  if (model.input_shapes().front().size() == 1) {
     TokenIds ids(input.shape.at(0), input.shape.at(1));
     for (Eigen::Index b = 0; b < ids.rows(); ++b)
       for (Eigen::Index t = 0; t < ids.cols(); ++t)
@@ -286,23 +336,7 @@ Outcome run_case(const Case& c, Worker* worker = nullptr) {
     result = train ? model.forward_train(x, mask, init) : model.predict(x, mask, init);
   }
 
-  const auto& outputs = j.at("outputs");
-  if (outputs.size() != result.size()) {
-    out.ok = false;
-    out.message += "output count: expected " + std::to_string(outputs.size()) + ", got " + std::to_string(result.size());
-    return out;
-  }
-  for (std::size_t i = 0; i < outputs.size(); ++i) {
-    const Array e = array_from_json(outputs[i]);
-    const auto v = result[i].values();
-    const auto cmp = compare(result[i].shape(), std::vector<double>(v.begin(), v.end()), e, c.tolerance);
-    if (!cmp.problem.empty()) out.message += cmp.problem + "; ";
-    if (!cmp.ok) {
-      out.ok = false;
-      if (cmp.problem.empty()) out.message += e.name + " off; ";
-    }
-    out.max_abs_error = std::max(out.max_abs_error, cmp.max_abs_error);
-  }
+  compare_outputs(c, result, out);
   if (train) check_gradients(model, j.at("gradients"), result, out);
   return out;
 }

@@ -510,6 +510,14 @@ TEST(Activation, FloatHardSigmoidIsWithinOnePartPerMillionOverTheWholeFloatRange
   expect_whole_float_range(birnn::Activation::hard_sigmoid, hard_sigmoid_reference, 1e-6);
 }
 
+TEST(Activation, FloatKeras2HardSigmoidIsWithinOnePartPerMillionOverTheWholeFloatRange) {
+  // tf.keras 2's backend.hard_sigmoid: clip(0.2 x + 0.5, 0, 1).
+  expect_whole_float_range(birnn::Activation::hard_sigmoid_keras2,
+                           [](double x) { return std::min(1.0, std::max(0.0, 0.2 * x + 0.5)); }, 1e-6);
+  // Only Keras's names are read: birnn's name for it is not one.
+  EXPECT_THROW(birnn::activation_from_string("hard_sigmoid_keras2"), birnn::config_error);
+}
+
 TEST(Activation, OthersFollowTheirKerasDefinitions) {
   const std::vector<double> xs{-7, -2.5, -1, -0.25, 0, 0.25, 1, 2.5, 7};
   const auto expect = [&](birnn::Activation a, double (*f)(double)) {

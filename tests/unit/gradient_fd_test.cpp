@@ -311,6 +311,14 @@ TEST(GradientFd, LstmHardSigmoidLeftPaddingGoBackwards) {
   check_layer<decltype(l), Cell::State>(l, kBatch, kTime, &m, random_state<Cell>(kBatch, kUnits));
 }
 
+TEST(GradientFd, LstmKeras2HardSigmoid) {
+  using Cell = LSTM<double>;
+  auto c = config<Cell>(kUnits);
+  c.recurrent_activation = Activation::hard_sigmoid_keras2;
+  Single<Cell, sequences::last> l(kFeatures, c, options(true));
+  check_layer<decltype(l), Cell::State>(l, kBatch, kTime, nullptr, random_state<Cell>(kBatch, kUnits));
+}
+
 TEST(GradientFd, LstmFullyMaskedRowZeroOutputForMask) {
   using Cell = LSTM<double>;
   Single<Cell> l(kFeatures, config<Cell>(kUnits), options(false, true));

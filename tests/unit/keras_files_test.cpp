@@ -10,6 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -65,12 +66,19 @@ TEST(KerasFiles, TheKindComesFromTheBytesNotTheName) {
   fs::remove(h5);
 }
 
-TEST(KerasFiles, SummaryAndNamesAreKeras) {
+TEST(KerasFiles, LayersAndParameterCountsAreKeras) {
+  // Embedding(29, 3) -> Bidirectional(LSTM(3), concat) -> Dense(3): Keras counts
+  // input_dim * output_dim, 2 directions * 4 gates * (units * (in + units) + units), and
+  // in * units + units.
   const auto m = keras::load_model<float>(dir + "k3_tagger.keras");
   ASSERT_EQ(m.size(), 3u);
   EXPECT_EQ(m.layer(0).class_name(), "Embedding");
   EXPECT_EQ(m.layer(1).class_name(), "Bidirectional");
   EXPECT_EQ(m.layer(2).class_name(), "Dense");
+  EXPECT_EQ(m.layer(0).count_params(), 29 * 3);
+  EXPECT_EQ(m.layer(1).count_params(), 2 * 4 * (3 * (3 + 3) + 3));
+  EXPECT_EQ(m.layer(2).count_params(), 6 * 3 + 3);
+  EXPECT_EQ(m.count_params(), 29 * 3 + 2 * 4 * (3 * (3 + 3) + 3) + 6 * 3 + 3);
 }
 
 TEST(KerasFiles, Keras3StorePathsAreClassNamesMadeUnique) {
@@ -188,10 +196,81 @@ TEST(KerasFilesBad, WeightsOnlyFileGivenToLoadModel) {
               AllOf(HasSubstr("tf2w_tagger.h5"), HasSubstr("load_weights")));
 }
 
-TEST(KerasFilesBad, FunctionalModelsAreRefusedByName) {
-  EXPECT_THAT(message_of<birnn::config_error>(
-                  [&] { keras::load_model<float>(dir + "functional/k3_func_two_inputs.keras"); }),
-              AllOf(HasSubstr("k3_func_two_inputs.keras"), HasSubstr("Functional")));
+TEST(KerasFiles, FunctionalModelsLoadWithTheirInputsAndLayers) {
+  // Keras's config: Input a [5, 3], Input b [5, 2] -> Concatenate -> Bidirectional(GRU(3)) -> Dense(2).
+  const auto m = keras::load_model<float>(dir + "functional/k3_func_two_inputs.keras");
+  ASSERT_TRUE(m.is_functional());
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m.layer(0).class_name(), "Concatenate");
+  EXPECT_EQ(m.output_shape(0), (birnn::Shape{5, 5}));
+  // GRU(reset_after) on 5 features: 2 directions * 3 gates * (3 * (5 + 3) + 2 * 3).
+  EXPECT_EQ(m.layer(1).count_params(), 2 * 3 * (3 * (5 + 3) + 2 * 3));
+  EXPECT_EQ(m.name(), "two_inputs");
+}
+
+TEST(KerasFiles, FunctionalWeightsFilesLoadIntoTheModelOfTheirConfig) {
+  // Each case of tests/data/keras_layers/functional_weights names the .keras file whose model
+  // the weights belong to; the weights replace zeroed ones, and the outputs are Keras's.
+  const std::string layers = std::string(BIRNN_TEST_DATA_DIR) + "/keras_layers/";
+  int cases = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(layers + "functional_weights")) {
+    if (entry.path().extension() != ".json") continue;
+    ++cases;
+    std::ifstream in(entry.path());
+    const auto c = nlohmann::json::parse(in);
+    auto model = keras::load_model<double>(layers + c.at("model_of").get<std::string>());
+    auto zero = model.get_weights();
+    for (auto& t : zero) std::fill(t.values.begin(), t.values.end(), 0.0);
+    model.set_weights(zero);
+    keras::load_weights(model, entry.path().parent_path().string() + "/" + c.at("file").get<std::string>());
+    const auto shapes = model.input_shapes();
+    std::vector<birnn::Flow<double>> flows;
+    for (std::size_t k = 0; k < shapes.size(); ++k) {
+      const auto& a = c.at("inputs").at(k);
+      const auto shape = a.at("shape").get<std::vector<Eigen::Index>>();
+      const auto data = a.at("data").get<std::vector<double>>();
+      if (shapes[k].size() == 1) {
+        birnn::TokenIds ids(shape[0], shape[1]);
+        for (Eigen::Index i = 0; i < ids.size(); ++i) ids.data()[i] = static_cast<std::int64_t>(data[std::size_t(i)]);
+        flows.push_back(birnn::Flow<double>::of(std::move(ids)));
+      } else {
+        birnn::Sequence<double> x(shape[0], shape[1], shape[2]);
+        std::copy(data.begin(), data.end(), x.data());
+        flows.push_back(birnn::Flow<double>::of(std::move(x)));
+      }
+    }
+    const auto y = model.predict(flows);
+    ASSERT_EQ(y.size(), c.at("outputs").size()) << entry.path();
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      const auto expected = c.at("outputs").at(i).at("data").get<std::vector<double>>();
+      const auto got = y[i].values();
+      ASSERT_EQ(got.size(), expected.size()) << entry.path();
+      for (std::size_t k = 0; k < got.size(); ++k) EXPECT_NEAR(got[k], expected[k], 1e-5) << entry.path() << " output " << i;
+    }
+  }
+  EXPECT_EQ(cases, 3);
+}
+
+TEST(KerasFilesBad, SharedLayersAndCallArgumentsAreRefusedByName) {
+  // A Functional config whose Dense is called twice (Keras 3 spelling), then one that passes
+  // initial_state (tf.keras 2 spelling).
+  const auto shared = nlohmann::json::parse(R"({"class_name": "Functional", "config": {"name": "f",
+      "layers": [{"class_name": "InputLayer", "name": "x", "config": {"batch_shape": [null, 4, 3], "name": "x"},
+                  "inbound_nodes": []},
+                 {"class_name": "Dense", "name": "d", "config": {"name": "d", "units": 2}, "inbound_nodes": [
+                   {"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["x", 0, 0]}}], "kwargs": {}},
+                   {"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["x", 0, 0]}}], "kwargs": {}}]}],
+      "input_layers": [["x", 0, 0]], "output_layers": [["d", 0, 0]]}})");
+  EXPECT_THAT(message_of<birnn::config_error>([&] { keras::model_from_config<float>(shared); }),
+              AllOf(HasSubstr("Dense 'd'"), HasSubstr("called 2 times")));
+  const auto state = nlohmann::json::parse(R"({"class_name": "Model", "config": {"name": "f",
+      "layers": [{"class_name": "InputLayer", "name": "x", "config": {"batch_input_shape": [null, 4, 3], "name": "x"},
+                  "inbound_nodes": []},
+                 {"class_name": "LSTM", "name": "l", "config": {"name": "l", "units": 2},
+                  "inbound_nodes": [[["x", 0, 0, {"initial_state": [["x", 0, 0]]}]]]}],
+      "input_layers": [["x", 0, 0]], "output_layers": [["l", 0, 0]]}})");
+  EXPECT_THAT(message_of<birnn::config_error>([&] { keras::model_from_config<float>(state); }),
+              AllOf(HasSubstr("LSTM 'l'"), HasSubstr("call argument 'initial_state' is not supported")));
 }
 
 }  // namespace

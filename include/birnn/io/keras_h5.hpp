@@ -130,6 +130,28 @@ std::vector<Tensor<Scalar>> read_direction(const io::hdf5::Group& g, const std::
   return out;
 }
 
+/// The runs `[begin, end)` of consecutive weights with the same owner: the part of the
+/// name before its last '/' (a Bidirectional layer's weights are "<direction>/kernel", ...,
+/// so each direction is one run; any other layer's weights are one run).
+inline std::vector<std::pair<std::size_t, std::size_t>> owner_runs(const std::vector<WeightSpec>& specs) {
+  auto owner = [](const WeightSpec& w) { return w.name.substr(0, w.name.rfind('/') + 1); };
+  std::vector<std::pair<std::size_t, std::size_t>> runs;
+  for (std::size_t at = 0; at < specs.size();) {
+    std::size_t end = at + 1;
+    while (end < specs.size() && owner(specs[end]) == owner(specs[at])) ++end;
+    runs.emplace_back(at, end);
+    at = end;
+  }
+  return runs;
+}
+
+/// The elements `[run.first, run.second)` of `v`.
+template <class T>
+std::vector<T> slice(const std::vector<T>& v, std::pair<std::size_t, std::size_t> run) {
+  return std::vector<T>(v.begin() + static_cast<std::ptrdiff_t>(run.first),
+                        v.begin() + static_cast<std::ptrdiff_t>(run.second));
+}
+
 /// The weights of one model layer from its legacy group.
 template <class Scalar>
 std::vector<Tensor<Scalar>> read_legacy_layer(const io::hdf5::Group& g, const Layer<Scalar>& layer) {
@@ -139,19 +161,10 @@ std::vector<Tensor<Scalar>> read_legacy_layer(const io::hdf5::Group& g, const La
   if (names.size() != specs.size())
     throw weight_error(cat(label, ": weight count: expected ", specs.size(), ", got ", names.size(), " in '",
                            g.file_name(), "'"));
-  // A Bidirectional layer's two directions (their weights are named "<direction>/kernel",
-  // ...) are converted one at a time.
-  auto owner = [](const WeightSpec& w) { return w.name.substr(0, w.name.rfind('/') + 1); };
+  // A Bidirectional layer's two directions are converted one at a time.
   std::vector<Tensor<Scalar>> out;
-  for (std::size_t at = 0; at < specs.size();) {
-    std::size_t end = at + 1;
-    while (end < specs.size() && owner(specs[end]) == owner(specs[at])) ++end;
-    const auto b = static_cast<std::ptrdiff_t>(at), e = static_cast<std::ptrdiff_t>(end);
-    for (auto& t : read_direction<Scalar>(g, std::vector<std::string>(names.begin() + b, names.begin() + e),
-                                          std::vector<WeightSpec>(specs.begin() + b, specs.begin() + e), label))
-      out.push_back(std::move(t));
-    at = end;
-  }
+  for (const auto& run : owner_runs(specs))
+    for (auto& t : read_direction<Scalar>(g, slice(names, run), slice(specs, run), label)) out.push_back(std::move(t));
   return out;
 }
 
@@ -240,7 +253,8 @@ std::vector<std::string> keras3_store_paths(const Model<Scalar>& model) {
 
 /// Loads a Keras 3 weights store (`.weights.h5`, or a `.keras` file's `model.weights.h5`)
 /// into `model`. A recurrent layer's weights are its cell's (`<path>/cell/vars`); a
-/// Bidirectional's are `<path>/forward_layer/cell/vars` then `<path>/backward_layer/...`.
+/// Bidirectional's are `<path>/forward_layer/cell/vars` then `<path>/backward_layer/...`; a
+/// TimeDistributed's its wrapped layer's (`<path>/layer/vars`).
 /// @throws weight_error when a layer's weights are missing or differ in count or shape.
 template <class Scalar>
 void load_keras3_weights(Model<Scalar>& model, const io::hdf5::Group& root) {
@@ -259,15 +273,17 @@ void load_keras3_weights(Model<Scalar>& model, const io::hdf5::Group& root) {
     const std::string cls = layer.class_name();
     std::vector<Tensor<Scalar>> w;
     if (cls == "Bidirectional") {
-      // The forward direction's weights come first; its names start "forward_".
-      std::size_t split = 0;
-      const std::string first = specs.empty() ? std::string() : specs[0].name.substr(0, specs[0].name.rfind('/'));
-      while (split < specs.size() && specs[split].name.substr(0, specs[split].name.rfind('/')) == first) ++split;
-      const auto mid = specs.begin() + static_cast<std::ptrdiff_t>(split);
-      w = vars(paths[i] + "/forward_layer/cell", {specs.begin(), mid}, label);
-      for (auto& t : vars(paths[i] + "/backward_layer/cell", {mid, specs.end()}, label)) w.push_back(std::move(t));
+      // The forward direction's weights come first, then the backward one's.
+      const auto runs = detail::owner_runs(specs);
+      if (runs.size() != 2)
+        throw weight_error(cat(label, ": expected the weights of two directions, got ", runs.size(), " groups"));
+      w = vars(paths[i] + "/forward_layer/cell", detail::slice(specs, runs[0]), label);
+      for (auto& t : vars(paths[i] + "/backward_layer/cell", detail::slice(specs, runs[1]), label))
+        w.push_back(std::move(t));
     } else if (cls == "SimpleRNN" || cls == "LSTM" || cls == "GRU") {
       w = vars(paths[i] + "/cell", specs, label);
+    } else if (cls == "TimeDistributed") {  // the wrapped layer is its attribute `layer`
+      w = vars(paths[i] + "/layer", specs, label);
     } else {
       w = vars(paths[i], specs, label);
     }

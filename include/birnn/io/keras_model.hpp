@@ -46,7 +46,7 @@ namespace birnn::keras {
 /// The file loaders set it from the file's `keras_version`; JSON read directly is Keras 3's.
 struct Dialect {
   /// 3: Keras 3. 2: tf.keras 2.x, whose `hard_sigmoid` is `clip(0.2 x + 0.5, 0, 1)`
-  /// (`Activation::hard_sigmoid_keras2`).
+  /// (`birnn::Activation::hard_sigmoid_keras2`).
   int keras_major = 3;
   /// A GRU config without `reset_after`: Keras 2.3 and later (and Keras 3) default to True,
   /// Keras 2.2 and earlier to False.
@@ -79,17 +79,15 @@ T get(const json& config, const char* key, const T& fallback, const std::string&
   }
 }
 
-inline Activation activation(const json& config, const char* key, Activation fallback, const std::string& label,
+inline birnn::Activation activation(const json& config, const char* key, birnn::Activation fallback, const std::string& label,
                              const Dialect& dialect = {}) {
   if (!config.contains(key)) return fallback;
-  if (config[key].is_null()) return Activation::linear;  // Keras: activation=None is linear
+  if (config[key].is_null()) return birnn::Activation::linear;  // Keras: activation=None is linear
   if (!config[key].is_string())
     throw config_error(cat(label, ": '", key, "': expected an activation name, got ", config[key].dump()));
-  const std::string name = config[key].get<std::string>();
-  if (name == "hard_sigmoid_keras2") throw config_error(cat(label, ": '", key, "': unknown activation '", name, "'"));
   try {
-    const Activation a = activation_from_string(name);
-    return a == Activation::hard_sigmoid && dialect.keras_major < 3 ? Activation::hard_sigmoid_keras2 : a;
+    const birnn::Activation a = activation_from_string(config[key].get<std::string>());
+    return a == birnn::Activation::hard_sigmoid && dialect.keras_major < 3 ? birnn::Activation::hard_sigmoid_keras2 : a;
   } catch (const config_error& e) {
     throw config_error(cat(label, ": '", key, "': ", e.what()));
   }
@@ -132,7 +130,7 @@ template <class R>
 R recurrent(const json& c, const std::string& label, const Dialect& dialect) {
   check_recurrent(c, label);
   const auto units = c["units"].get<Eigen::Index>();
-  const Activation act = activation(c, "activation", Activation::tanh, label, dialect);
+  const birnn::Activation act = activation(c, "activation", birnn::Activation::tanh, label, dialect);
   const double dropout = get(c, "dropout", 0.0, label), recurrent_dropout = get(c, "recurrent_dropout", 0.0, label);
   return labelled(label, R::keras_name, [&] {
     R r(units);
@@ -148,7 +146,7 @@ R recurrent(const json& c, const std::string& label, const Dialect& dialect) {
     if (c.contains("go_backwards") && !c["go_backwards"].is_null()) r.go_backwards(get(c, "go_backwards", false, label));
     if (const auto s = seed(c, label)) r.seed(*s);
     if constexpr (!std::is_same_v<R, SimpleRNN>)
-      r.recurrent_activation(activation(c, "recurrent_activation", Activation::sigmoid, label, dialect));
+      r.recurrent_activation(activation(c, "recurrent_activation", birnn::Activation::sigmoid, label, dialect));
     if constexpr (std::is_same_v<R, LSTM>) r.unit_forget_bias(get(c, "unit_forget_bias", true, label));
     if constexpr (std::is_same_v<R, GRU>) r.reset_after(get(c, "reset_after", dialect.gru_reset_after_default, label));
     return r;
@@ -204,8 +202,119 @@ inline Bidirectional bidirectional(const json& c, const std::string& label, cons
   return bi;
 }
 
+/// Keras's normalization `axis`: an integer or a list of one (-1, or the last axis's index).
+inline int normalization_axis(const json& c, const std::string& label) {
+  if (!c.contains("axis") || c["axis"].is_null()) return -1;
+  const json& a = c["axis"];
+  const json& one = a.is_array() && a.size() == 1 ? a[0] : a;
+  if (!one.is_number_integer())
+    throw config_error(cat(label, ": axis: expected the last axis (-1 or a list of it), got ", a.dump()));
+  const auto v = one.get<long long>();
+  if (v < -1 || v == 0 || v > 64)
+    throw config_error(cat(label, ": axis: expected the last axis (-1), got ", a.dump()));
+  return static_cast<int>(v);
+}
+
+/// Throws unless `c[key]` is absent, null or `expected`: an option birnn runs only one way.
+inline void require_default(const json& c, const char* key, const json& expected, const std::string& label) {
+  if (c.contains(key) && !c[key].is_null() && c[key] != expected)
+    throw config_error(cat(label, ": ", key, "=", c[key].dump(), " is not supported by birnn (expected ",
+                           expected.is_null() ? std::string("None") : expected.dump(), ")"));
+}
+
+template <class D>
+D seeded(D d, const json& c, const std::string& label) {
+  if (const auto s = seed(c, label)) d.seed(*s);
+  return d;
+}
+
+template <class N>
+N normalization(const json& c, const std::string& label) {
+  return labelled(label, N::keras_name, [&] {
+    N n;
+    n.axis(normalization_axis(c, label))
+        .epsilon(get(c, "epsilon", 1e-3, label))
+        .center(get(c, "center", true, label))
+        .scale(get(c, "scale", true, label))
+        .name(get(c, "name", std::string(), label));
+    return n;
+  });
+}
+
+/// The layers around RNNs (`model/utility_layer_config.hpp`), or nothing for another class.
+inline std::optional<LayerConfig> utility_layer_config(const std::string& cls, const json& c, const std::string& label,
+                                                       const Dialect& dialect) {
+  const std::string name = get(c, "name", std::string(), label);
+  auto rate = [&](const char* key) {
+    if (!c.contains(key) || !c[key].is_number())
+      throw config_error(cat(label, ": ", key, ": expected a number, got ", c.contains(key) ? c[key].dump() : "nothing"));
+    return c[key].get<double>();
+  };
+  if (cls == "Dropout" || cls == "SpatialDropout1D") require_default(c, "noise_shape", json(), label);
+  if (cls == "Dropout")
+    return labelled(label, "Dropout", [&] { return LayerConfig(seeded(Dropout(rate("rate")), c, label).name(name)); });
+  if (cls == "SpatialDropout1D")
+    return labelled(label, "SpatialDropout1D",
+                    [&] { return LayerConfig(seeded(SpatialDropout1D(rate("rate")), c, label).name(name)); });
+  if (cls == "GaussianNoise")
+    return labelled(label, "GaussianNoise",
+                    [&] { return LayerConfig(seeded(GaussianNoise(rate("stddev")), c, label).name(name)); });
+  if (cls == "GaussianDropout")
+    return labelled(label, "GaussianDropout",
+                    [&] { return LayerConfig(seeded(GaussianDropout(rate("rate")), c, label).name(name)); });
+  if (cls == "Activation") {
+    if (!c.contains("activation")) throw config_error(cat(label, ": expected an 'activation'"));
+    return LayerConfig(Activation(activation(c, "activation", birnn::Activation::linear, label, dialect)).name(name));
+  }
+  if (cls == "GlobalAveragePooling1D" || cls == "GlobalMaxPooling1D" || cls == "Flatten")
+    require_default(c, "data_format", "channels_last", label);
+  if (cls == "GlobalAveragePooling1D")
+    return LayerConfig(GlobalAveragePooling1D().keepdims(get(c, "keepdims", false, label)).name(name));
+  if (cls == "GlobalMaxPooling1D")
+    return LayerConfig(GlobalMaxPooling1D().keepdims(get(c, "keepdims", false, label)).name(name));
+  if (cls == "Flatten") return LayerConfig(Flatten().name(name));
+  if (cls == "Reshape")
+    return labelled(label, "Reshape", [&] {
+      if (!c.contains("target_shape")) throw config_error(cat(label, ": expected a 'target_shape'"));
+      return LayerConfig(Reshape(get(c, "target_shape", Shape(), label)).name(name));
+    });
+  if (cls == "RepeatVector")
+    return labelled(label, "RepeatVector", [&] { return LayerConfig(RepeatVector(get(c, "n", Eigen::Index(0), label)).name(name)); });
+  if (cls == "LayerNormalization") {
+    require_default(c, "rms_scaling", false, label);
+    return LayerConfig(normalization<LayerNormalization>(c, label));
+  }
+  if (cls == "BatchNormalization") {
+    for (const char* key : {"renorm", "virtual_batch_size", "adjustment"})
+      require_default(c, key, std::string(key) == "renorm" ? json(false) : json(), label);
+    BatchNormalization bn = normalization<BatchNormalization>(c, label);
+    return LayerConfig(labelled(label, "BatchNormalization", [&] { return bn.momentum(get(c, "momentum", 0.99, label)); }));
+  }
+  return std::nullopt;
+}
+
+inline LayerConfig layer_config(const json& layer, const Dialect& dialect = {});
+
+/// `TimeDistributed`'s wrapped layer.
+inline TimeDistributed time_distributed(const json& c, const std::string& label, const Dialect& dialect) {
+  if (!c.contains("layer")) throw config_error(cat(label, ": expected the wrapped 'layer'"));
+  const LayerConfig inner = layer_config(c["layer"], dialect);
+  return std::visit(
+      [&](const auto& l) -> TimeDistributed {
+        using L = std::decay_t<decltype(l)>;
+        if constexpr (is_step_layer_v<L>) {
+          return TimeDistributed(l).name(get(c, "name", std::string(), label));
+        } else {
+          throw config_error(cat(label, ": the wrapped layer: expected Dense, Activation, Dropout or "
+                                 "LayerNormalization (layers birnn applies to each step), got '",
+                                 inner.class_name(), "'"));
+        }
+      },
+      inner.get());
+}
+
 /// Keras's `{class_name, config}` of one layer as a `keras::LayerConfig`.
-inline LayerConfig layer_config(const json& layer, const Dialect& dialect = {}) {
+inline LayerConfig layer_config(const json& layer, const Dialect& dialect) {
   if (!layer.is_object() || !layer.contains("class_name") || !layer["class_name"].is_string())
     throw config_error("birnn::keras: a layer must be an object with a string 'class_name', got " +
                        layer.dump().substr(0, 120));
@@ -225,16 +334,20 @@ inline LayerConfig layer_config(const json& layer, const Dialect& dialect = {}) 
       throw config_error(cat(label, ": units: expected a positive integer"));
     return labelled(label, "Dense", [&] {
       return Dense(c["units"].get<Eigen::Index>())
-          .activation(activation(c, "activation", Activation::linear, label, dialect))
+          .activation(activation(c, "activation", birnn::Activation::linear, label, dialect))
           .use_bias(get(c, "use_bias", true, label))
           .name(name);
     });
   }
   if (cls == "Bidirectional") return bidirectional(c, label, dialect);
+  if (cls == "TimeDistributed") return time_distributed(c, label, dialect);
+  if (auto u = utility_layer_config(cls, c, label, dialect)) return *u;
   if (cls == "SimpleRNN" || cls == "LSTM" || cls == "GRU" || cls == "CuDNNLSTM" || cls == "CuDNNGRU")
     return std::visit([](const auto& r) { return LayerConfig(r); }, recurrent_layer(layer, dialect));
   throw config_error(cat(label, ": layer class '", cls,
-                         "' is not supported (expected Embedding, Masking, Dense, SimpleRNN, LSTM, GRU or Bidirectional)"));
+                         "' is not supported (expected Embedding, Masking, Dense, SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed, "
+                         "Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout, Activation, GlobalAveragePooling1D, "
+                         "GlobalMaxPooling1D, Flatten, Reshape, RepeatVector, LayerNormalization or BatchNormalization)"));
 }
 
 }  // namespace detail
@@ -271,10 +384,14 @@ Model<Scalar> model_from_config(const nlohmann::json& j, const Dialect& dialect 
 namespace detail {
 template <class Scalar>
 Model<Scalar> model_from_config_unchecked(const nlohmann::json& j, const Dialect& dialect);
+/// A Functional model's config (`io/keras_functional.hpp`).
+template <class Scalar>
+Model<Scalar> functional_from_config(const nlohmann::json& j, const Dialect& dialect);
 }
 
 /// A model from Keras JSON: `Sequential.to_json()` (an `InputLayer` or the first layer's
-/// `build_config` gives the input shape) or a list of layer configs with `build_config`.
+/// `build_config` gives the input shape), a list of layer configs with `build_config`, or a
+/// Functional model's `to_json()` (Keras 3 or tf.keras 2; `io/keras_functional.hpp`).
 /// @throws config_error (also for JSON of the wrong structure), shape_error
 template <class Scalar>
 Model<Scalar> model_from_config(const nlohmann::json& j, const Dialect& dialect) {
@@ -291,8 +408,10 @@ Model<Scalar> detail::model_from_config_unchecked(const nlohmann::json& j, const
   const json* layers = &j;
   std::string name = "sequential";
   if (j.is_object()) {
-    if (j.value("class_name", "") != "Sequential")
-      throw config_error("birnn::keras: expected a Sequential model or a list of layers, got class '" +
+    const std::string cls = j.value("class_name", "");
+    if (cls == "Functional" || cls == "Model") return functional_from_config<Scalar>(j, dialect);
+    if (cls != "Sequential")
+      throw config_error("birnn::keras: expected a Sequential or Functional model or a list of layers, got class '" +
                          j.value("class_name", std::string("?")) + "'");
     const json& c = config_of(j, "birnn::keras: Sequential");
     name = get(c, "name", name, "birnn::keras: Sequential");
@@ -354,3 +473,5 @@ inline nlohmann::json read_json(const std::string& path) {
 }
 
 }  // namespace birnn::keras
+
+#include "birnn/io/keras_functional.hpp"  // IWYU pragma: export

@@ -60,9 +60,11 @@ inline const char* to_string(Activation a) noexcept {
 }
 
 /// The activation Keras calls `name` (`"swish"` is `silu`, `None` in a config is `linear`).
+/// Keras names only: `hard_sigmoid_keras2` is not one (a Keras 2 file's "hard_sigmoid"
+/// becomes it through the file loaders' `keras::Dialect`).
 /// @throws config_error for a name birnn does not know.
 inline Activation activation_from_string(std::string_view name) {
-  for (int i = 0; i <= static_cast<int>(Activation::hard_sigmoid_keras2); ++i) {
+  for (int i = 0; i <= static_cast<int>(Activation::softmax); ++i) {
     const auto a = static_cast<Activation>(i);
     if (name == to_string(a)) return a;
   }

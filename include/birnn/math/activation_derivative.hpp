@@ -6,7 +6,8 @@
 /// Every activation of `activation.hpp` has such a form except `silu` and `gelu`, whose
 /// derivative needs the input; `differentiable_from_output()` tells which ones work, and the
 /// layers check it (with a `config_error`) before a backward pass starts.
-/// `hard_sigmoid` takes the derivative 1/6 strictly inside (0, 1) and 0 on the clipped parts.
+/// `hard_sigmoid` takes the derivative 1/6 strictly inside (0, 1) and 0 on the clipped parts
+/// (`hard_sigmoid_keras2`: 0.2).
 
 #include "birnn/errors.hpp"
 #include "birnn/math/activation.hpp"

@@ -14,11 +14,16 @@
 #include "birnn/errors.hpp"
 #include "birnn/model/layer.hpp"
 #include "birnn/model/layer_config.hpp"
+#include "birnn/model/merge_layers.hpp"
+#include "birnn/model/normalization_layers.hpp"
 #include "birnn/model/recurrent_layer.hpp"
+#include "birnn/model/time_distributed_layer.hpp"
+#include "birnn/model/utility_layers.hpp"
 
 #include <Eigen/Core>
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -175,6 +180,66 @@ std::unique_ptr<Layer<Scalar>> build_bidirectional(const keras::Bidirectional& b
       bi.layer());
 }
 
+/// The runtime layer of one of the layers around RNNs (`model/utility_layer_config.hpp`),
+/// or null when `v` holds another class.
+template <class Scalar>
+std::unique_ptr<Layer<Scalar>> make_utility(const keras::LayerConfig::Variant& v, const Shape& input,
+                                            const std::string& name) {
+  using L = std::unique_ptr<Layer<Scalar>>;
+  if (const auto* d = std::get_if<keras::Dropout>(&v))
+    return std::make_unique<NoiseLayer<Scalar>>(Noise::dropout, d->rate(), d->seed(), name);
+  if (const auto* d = std::get_if<keras::SpatialDropout1D>(&v))
+    return std::make_unique<NoiseLayer<Scalar>>(Noise::spatial_dropout, d->rate(), d->seed(), name);
+  if (const auto* d = std::get_if<keras::GaussianNoise>(&v))
+    return std::make_unique<NoiseLayer<Scalar>>(Noise::gaussian_noise, d->stddev(), d->seed(), name);
+  if (const auto* d = std::get_if<keras::GaussianDropout>(&v))
+    return std::make_unique<NoiseLayer<Scalar>>(Noise::gaussian_dropout, d->rate(), d->seed(), name);
+  if (const auto* a = std::get_if<keras::Activation>(&v))
+    return std::make_unique<ActivationLayer<Scalar>>(a->activation(), name);
+  if (const auto* p = std::get_if<keras::GlobalAveragePooling1D>(&v))
+    return std::make_unique<GlobalPoolingLayer<Scalar>>(true, p->keepdims(), name);
+  if (const auto* p = std::get_if<keras::GlobalMaxPooling1D>(&v))
+    return std::make_unique<GlobalPoolingLayer<Scalar>>(false, p->keepdims(), name);
+  if (std::holds_alternative<keras::Flatten>(v)) return std::make_unique<ReshapeLayer<Scalar>>(Shape{-1}, true, name);
+  if (const auto* r = std::get_if<keras::Reshape>(&v))
+    return std::make_unique<ReshapeLayer<Scalar>>(r->target_shape(), false, name);
+  if (const auto* r = std::get_if<keras::RepeatVector>(&v)) return std::make_unique<RepeatVectorLayer<Scalar>>(r->n(), name);
+  auto features = [&](const char* cls, int axis) {
+    if (input.empty() || input.back() < 0)
+      throw shape_error(cat("birnn::", cls, " '", name, "': input features: expected a known last axis, got ",
+                            keras_shape_string(input)));
+    if (axis != -1 && axis != static_cast<int>(input.size()))
+      throw config_error(cat("birnn::", cls, " '", name, "': axis: expected the last axis (-1 or ", input.size(),
+                             " for an input ", keras_shape_string(input), "), got ", axis));
+    return input.back();
+  };
+  if (const auto* n = std::get_if<keras::LayerNormalization>(&v))
+    return std::make_unique<LayerNormalizationLayer<Scalar>>(features("LayerNormalization", n->axis()), n->epsilon(), n->center(),
+                                                             n->scale(), name);
+  if (const auto* n = std::get_if<keras::BatchNormalization>(&v))
+    return std::make_unique<BatchNormalizationLayer<Scalar>>(features("BatchNormalization", n->axis()), n->epsilon(), n->center(),
+                                                             n->scale(), n->momentum(), name);
+  return L();
+}
+
+/// The merge kind of `v`, or nothing for a layer that is not a merge.
+inline std::optional<Merge> merge_kind(const keras::LayerConfig::Variant& v) {
+  if (std::holds_alternative<keras::Concatenate>(v)) return Merge::concatenate;
+  if (std::holds_alternative<keras::Add>(v)) return Merge::add;
+  if (std::holds_alternative<keras::Average>(v)) return Merge::average;
+  if (std::holds_alternative<keras::Multiply>(v)) return Merge::multiply;
+  return std::nullopt;
+}
+
+/// `make_utility`, checked against the input shape (a shape_error when it does not fit).
+template <class Scalar>
+std::unique_ptr<Layer<Scalar>> build_utility(const keras::LayerConfig::Variant& v, const Shape& input,
+                                             const std::string& name) {
+  auto layer = make_utility<Scalar>(v, input, name);
+  if (layer) layer->output_shapes(input);
+  return layer;
+}
+
 }  // namespace detail
 
 /// The runtime layer `config` describes, for an input of shape `input` (without the batch
@@ -208,9 +273,41 @@ std::unique_ptr<Layer<Scalar>> build_layer(const keras::LayerConfig& config, con
         Dense<Scalar>(input.back(), d->units(), d->activation(), d->use_bias(), name));
   }
   if (const auto* b = std::get_if<keras::Bidirectional>(&v)) return detail::build_bidirectional<Scalar>(*b, input, name, names);
+  if (detail::merge_kind(v))
+    throw config_error(cat("birnn::", config.class_name(), " '", name, "': a merge reads two or more inputs: expected ",
+                           "it in a Functional model (Model::add(config, {a, b})), got one input"));
+  if (const auto* td = std::get_if<keras::TimeDistributed>(&v)) {
+    if (input.size() != 2)
+      throw shape_error(cat("birnn::TimeDistributed '", name, "': input: expected (batch, time, features), got ",
+                            keras_shape_string(input)));
+    const keras::LayerConfig inner = std::visit([](const auto& l) { return keras::LayerConfig(l); }, td->layer());
+    const std::string inner_name = names.or_next(inner.name(), inner.class_name());
+    return std::make_unique<TimeDistributedLayer<Scalar>>(build_layer<Scalar>(inner, input, inner_name, names), name);
+  }
+  if (auto u = detail::build_utility<Scalar>(v, input, name)) return u;
   if (const auto* r = std::get_if<keras::SimpleRNN>(&v)) return detail::build_recurrent<Scalar>(*r, input, name);
   if (const auto* r = std::get_if<keras::LSTM>(&v)) return detail::build_recurrent<Scalar>(*r, input, name);
   return detail::build_recurrent<Scalar>(std::get<keras::GRU>(v), input, name);
+}
+
+/// The runtime merge layer `config` describes (Concatenate, Add, Average, Multiply) for
+/// inputs of the shapes `inputs`. @throws config_error for another class; shape_error when
+/// the inputs do not fit together.
+template <class Scalar>
+std::unique_ptr<Layer<Scalar>> build_merge(const keras::LayerConfig& config, const std::vector<Shape>& inputs,
+                                           const std::string& name) {
+  using detail::cat;
+  const auto kind = detail::merge_kind(config.get());
+  if (!kind)
+    throw config_error(cat("birnn::", config.class_name(), " '", name, "': reads one input, got ", inputs.size(),
+                           " (only Concatenate, Add, Average and Multiply merge several)"));
+  if (const auto* c = std::get_if<keras::Concatenate>(&config.get()))
+    if (c->axis() != -1 && !inputs.empty() && c->axis() != static_cast<int>(inputs.front().size()))
+      throw config_error(cat("birnn::Concatenate '", name, "': axis: expected the last axis (-1 or ",
+                             inputs.front().size(), "), got ", c->axis()));
+  auto layer = std::make_unique<MergeLayer<Scalar>>(*kind, name);
+  layer->merged_output_shapes(inputs);
+  return layer;
 }
 
 }  // namespace birnn

@@ -17,7 +17,7 @@
 ///                                                // BidirectionalLayer<LSTM<float>, B> for every B
 ///    BIRNN_INSTANTIATE_LAYERS(float, GRU)
 ///    BIRNN_INSTANTIATE_LAYERS(float, SimpleRNN)
-///    BIRNN_INSTANTIATE_MODEL(float)              // Model, Embedding/Masking/Dense layers
+///    BIRNN_INSTANTIATE_MODEL(float)              // Model and the other runtime layers
 ///    @endcode
 ///    (the same for `double` if the program uses it). Spreading them over several files lets
 ///    a parallel build compile them side by side.
@@ -42,11 +42,20 @@
   KIND template class ::birnn::BidirectionalLayer<::birnn::Cell<Scalar>, ::birnn::GRU<Scalar>>;
 
 /// `Model` and the non-recurrent runtime layers, for `Scalar`.
-#define BIRNN_DETAIL_MODEL(KIND, Scalar)               \
-  KIND template class ::birnn::Model<Scalar>;          \
-  KIND template class ::birnn::EmbeddingLayer<Scalar>; \
-  KIND template class ::birnn::MaskingLayer<Scalar>;   \
-  KIND template class ::birnn::DenseLayer<Scalar>;
+#define BIRNN_DETAIL_MODEL(KIND, Scalar)                           \
+  KIND template class ::birnn::Model<Scalar>;                      \
+  KIND template class ::birnn::EmbeddingLayer<Scalar>;             \
+  KIND template class ::birnn::MaskingLayer<Scalar>;               \
+  KIND template class ::birnn::DenseLayer<Scalar>;                 \
+  KIND template class ::birnn::NoiseLayer<Scalar>;                 \
+  KIND template class ::birnn::ActivationLayer<Scalar>;            \
+  KIND template class ::birnn::GlobalPoolingLayer<Scalar>;         \
+  KIND template class ::birnn::ReshapeLayer<Scalar>;               \
+  KIND template class ::birnn::RepeatVectorLayer<Scalar>;          \
+  KIND template class ::birnn::LayerNormalizationLayer<Scalar>;    \
+  KIND template class ::birnn::BatchNormalizationLayer<Scalar>;    \
+  KIND template class ::birnn::TimeDistributedLayer<Scalar>;       \
+  KIND template class ::birnn::MergeLayer<Scalar>;
 
 /// Defines the runtime layers whose forward cell is `Cell`, for `Scalar` (see the file's text).
 #define BIRNN_INSTANTIATE_LAYERS(Scalar, Cell) BIRNN_DETAIL_LAYERS(, Scalar, Cell)

@@ -33,6 +33,7 @@ struct LayerGradients {
   std::optional<Value<Scalar>> input;        ///< `dL/d input`; none when the layer read token ids
   std::vector<Tensor<Scalar>> weights;       ///< `dL/dw`, Keras `get_weights()` order and shapes
   std::vector<Batch<Scalar>> initial_state;  ///< `dL/d initial state` (recurrent layers), Keras order
+  std::vector<Value<Scalar>> inputs;         ///< a layer with several inputs (a merge): `dL/d` each
 };
 
 namespace detail {
@@ -64,6 +65,9 @@ class Layer {
   /// The Keras class ("Bidirectional", "LSTM", "Dense").
   virtual std::string class_name() const = 0;
   virtual Eigen::Index count_params() const = 0;
+  /// How many of `count_params()` no optimizer changes (Keras's non-trainable weights, such
+  /// as BatchNormalization's moving statistics); their gradients are zero.
+  virtual Eigen::Index non_trainable_params() const { return 0; }
   virtual std::vector<WeightSpec> weight_specs() const = 0;
   /// Keras `set_weights` (the layer's weights in `get_weights()` order).
   /// @throws weight_error
@@ -72,6 +76,15 @@ class Layer {
   /// The output shapes (without the batch axis) for an input of shape `input`.
   /// @throws shape_error when the input does not fit the layer.
   virtual std::vector<Shape> output_shapes(const Shape& input) const = 0;
+  /// The output shapes for several inputs (a merge layer's); other layers take one.
+  /// @throws shape_error when the inputs do not fit the layer.
+  virtual std::vector<Shape> merged_output_shapes(const std::vector<Shape>& inputs) const {
+    if (inputs.size() != 1)
+      throw shape_error(detail::cat("birnn::", class_name(), " '", name(), "': inputs: expected 1, got ", inputs.size()));
+    return output_shapes(inputs.front());
+  }
+  /// How many inputs the layer reads: 1, or 0 for any number of 2 or more (a merge).
+  virtual std::size_t input_count() const { return 1; }
   /// Runs the layer. `initial_state` (Keras's list) is for recurrent layers.
   virtual Flow<Scalar> call(const Flow<Scalar>& in, const std::vector<Batch<Scalar>>* initial_state) = 0;
   /// Sets the weights by Keras's default initializers, drawn from `rng`: by weight name,

@@ -24,12 +24,15 @@
 
 #include "birnn/errors.hpp"
 #include "birnn/math/activation.hpp"
+#include "birnn/model/merge_layer_config.hpp"
+#include "birnn/model/utility_layer_config.hpp"
 #include "birnn/policies/merge.hpp"
 #include "birnn/types/value.hpp"
 
 #include <Eigen/Core>
 
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -52,7 +55,7 @@ inline double rate(const char* cls, const char* what, double r) {
   if (!(r >= 0 && r < 1)) throw config_error(cat("birnn::keras::", cls, ": ", what, ": expected a rate in [0, 1), got ", r));
   return r;
 }
-inline Activation activation(const char* cls, const char* what, const std::string& name) {
+inline birnn::Activation activation(const char* cls, const char* what, const std::string& name) {
   try {
     return activation_from_string(name);
   } catch (const config_error& e) {
@@ -118,19 +121,19 @@ class Masking {
 class Dense {
  public:
   explicit Dense(Eigen::Index units) : units_(detail::positive("Dense", "units", units)) {}
-  Dense& activation(Activation a) { activation_ = a; return *this; }
+  Dense& activation(birnn::Activation a) { activation_ = a; return *this; }
   /// By Keras name: "softmax", "relu", ... (`config_error` for an unknown one).
   Dense& activation(const std::string& a) { return activation(detail::activation("Dense", "activation", a)); }
   Dense& use_bias(bool on = true) { use_bias_ = on; return *this; }
   Dense& name(std::string n) { name_ = std::move(n); return *this; }
   Eigen::Index units() const noexcept { return units_; }
-  Activation activation() const noexcept { return activation_; }
+  birnn::Activation activation() const noexcept { return activation_; }
   bool use_bias() const noexcept { return use_bias_; }
   const std::string& name() const noexcept { return name_; }
 
  private:
   Eigen::Index units_;
-  Activation activation_ = Activation::linear;
+  birnn::Activation activation_ = birnn::Activation::linear;
   bool use_bias_ = true;
   std::string name_;
 };
@@ -141,7 +144,7 @@ class Dense {
 template <class Derived>
 class Recurrent {
  public:
-  Derived& activation(Activation a) { activation_ = a; return self(); }
+  Derived& activation(birnn::Activation a) { activation_ = a; return self(); }
   Derived& activation(const std::string& a) {
     return activation(detail::activation(Derived::keras_name, "activation", a));
   }
@@ -166,7 +169,7 @@ class Recurrent {
   Derived& name(std::string n) { name_ = std::move(n); return self(); }
 
   Eigen::Index units() const noexcept { return units_; }
-  Activation activation() const noexcept { return activation_; }
+  birnn::Activation activation() const noexcept { return activation_; }
   bool use_bias() const noexcept { return use_bias_; }
   bool return_sequences() const noexcept { return return_sequences_; }
   bool return_state() const noexcept { return return_state_; }
@@ -185,7 +188,7 @@ class Recurrent {
   Derived& self() noexcept { return static_cast<Derived&>(*this); }
 
   Eigen::Index units_;
-  Activation activation_ = Activation::tanh;
+  birnn::Activation activation_ = birnn::Activation::tanh;
   bool use_bias_ = true;
   bool return_sequences_ = false;
   bool return_state_ = false;
@@ -208,20 +211,20 @@ class SimpleRNN : public Recurrent<SimpleRNN> {
 template <class Derived>
 class Gated : public Recurrent<Derived> {
  public:
-  Derived& recurrent_activation(Activation a) {
+  Derived& recurrent_activation(birnn::Activation a) {
     recurrent_activation_ = a;
     return static_cast<Derived&>(*this);
   }
   Derived& recurrent_activation(const std::string& a) {
     return recurrent_activation(detail::activation(Derived::keras_name, "recurrent_activation", a));
   }
-  Activation recurrent_activation() const noexcept { return recurrent_activation_; }
+  birnn::Activation recurrent_activation() const noexcept { return recurrent_activation_; }
 
  protected:
   using Recurrent<Derived>::Recurrent;
 
  private:
-  Activation recurrent_activation_ = Activation::sigmoid;
+  birnn::Activation recurrent_activation_ = birnn::Activation::sigmoid;
 };
 
 /// Keras `LSTM(units)`; gate order i, f, c, o.
@@ -298,19 +301,62 @@ class Bidirectional {
   std::string name_;
 };
 
+template <class T, class = void>
+struct has_keras_name : std::false_type {};
+template <class T>
+struct has_keras_name<T, std::void_t<decltype(T::keras_name)>> : std::true_type {};
+
+/// A layer that `TimeDistributed` applies to each step on its own.
+using StepConfig = std::variant<Dense, Activation, Dropout, LayerNormalization>;
+
+template <class T>
+inline constexpr bool is_step_layer_v = std::is_same_v<T, Dense> || std::is_same_v<T, Activation> ||
+                                        std::is_same_v<T, Dropout> || std::is_same_v<T, LayerNormalization>;
+
+/// Keras `TimeDistributed(layer)`: `layer` on every step of `(batch, time, ...)`. birnn
+/// applies a `Dense`, `Activation`, `Dropout` or `LayerNormalization` to each step of a
+/// sequence by itself, so this wrapper gives the same numbers as the layer alone; it keeps
+/// Keras's structure (names, summary, the weights' place in a file). Passes the mask on.
+class TimeDistributed {
+ public:
+  static constexpr const char* keras_name = "TimeDistributed";
+  template <class L>
+  explicit TimeDistributed(const L& layer) : layer_(layer) {
+    static_assert(is_step_layer_v<L>,
+                  "birnn::keras::TimeDistributed(layer) requires 'layer' to be a keras::Dense, Activation, Dropout or "
+                  "LayerNormalization");
+  }
+  TimeDistributed& name(std::string n) { name_ = std::move(n); return *this; }
+  const StepConfig& layer() const noexcept { return layer_; }
+  const std::string& name() const noexcept { return name_; }
+
+ private:
+  StepConfig layer_;
+  std::string name_;
+};
+
 /// Any of the layers above: what `Model::add` and `keras::Sequential` take.
 class LayerConfig {
  public:
-  using Variant = std::variant<Input, Embedding, Masking, Dense, SimpleRNN, LSTM, GRU, Bidirectional>;
+  using Variant = std::variant<Input, Embedding, Masking, Dense, SimpleRNN, LSTM, GRU, Bidirectional, Dropout,
+                               SpatialDropout1D, GaussianNoise, GaussianDropout, Activation, GlobalAveragePooling1D,
+                               GlobalMaxPooling1D, Flatten, Reshape, RepeatVector, LayerNormalization,
+                               BatchNormalization, TimeDistributed, Concatenate, Add, Average, Multiply>;
   template <class L, class = std::enable_if_t<std::is_constructible_v<Variant, const L&>>>
   LayerConfig(const L& layer) : layer_(layer) {}  // NOLINT(google-explicit-constructor): lists of layers read as Keras's
 
   const Variant& get() const noexcept { return layer_; }
   /// The Keras class name ("LSTM", "Bidirectional", "InputLayer").
   const char* class_name() const noexcept {
-    static constexpr const char* names[] = {"InputLayer", "Embedding", "Masking", "Dense",
-                                            "SimpleRNN",  "LSTM",      "GRU",     "Bidirectional"};
-    return names[layer_.index()];
+    static constexpr const char* names[] = {"InputLayer", "Embedding", "Masking", "Dense", "SimpleRNN", "LSTM", "GRU",
+                                            "Bidirectional"};
+    if (layer_.index() < std::size(names)) return names[layer_.index()];
+    return std::visit(
+        [](const auto& l) -> const char* {
+          if constexpr (has_keras_name<std::decay_t<decltype(l)>>::value) return std::decay_t<decltype(l)>::keras_name;
+          return "";
+        },
+        layer_);
   }
   /// The name set by `.name(...)`, empty when Keras's default applies.
   const std::string& name() const {

@@ -32,17 +32,24 @@
 #include "birnn/model/build_layer.hpp"
 #include "birnn/model/layer_config.hpp"
 #include "birnn/model/layer.hpp"
+#include "birnn/model/graph.hpp"
+#include "birnn/model/merge_layers.hpp"
+#include "birnn/model/summary.hpp"
 #include "birnn/train/batches.hpp"
+#include "birnn/train/fit_loop.hpp"
+#include "birnn/train/fit_options.hpp"
 #include "birnn/train/gradients.hpp"
 #include "birnn/train/history.hpp"
 #include "birnn/train/initializers.hpp"
 #include "birnn/train/losses.hpp"
+#include "birnn/train/objective.hpp"
 #include "birnn/train/optimizers.hpp"
 #include "birnn/train/progress.hpp"
 #include "birnn/types/value.hpp"
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <iomanip>
@@ -58,24 +65,6 @@
 #include <vector>
 
 namespace birnn {
-namespace train {
-
-/// The settings of `Model::fit`; Keras's `fit` arguments, with Keras's defaults.
-struct FitOptions {
-  int epochs = 1;
-  Eigen::Index batch_size = 32;
-  /// The last fraction of the samples (taken before shuffling) that validates instead of training.
-  double validation_split = 0.0;
-  /// Reorder the training samples at the start of every epoch.
-  bool shuffle = true;
-  /// Seeds the shuffling (and nothing else: dropout has its own per-layer seeds).
-  std::uint64_t seed = 0;
-  Verbosity verbose = Verbosity::automatic;
-  /// Where the progress and the per-epoch lines go.
-  std::ostream* out = &std::cout;
-};
-
-}  // namespace train
 
 /// A stack of layers.
 /// @tparam Scalar  float or double.
@@ -95,6 +84,9 @@ class Model {
   ///         config_error when that layer returns several outputs, for a second layer that
   ///         reads token ids, a name the model has already, or settings that do not fit together.
   Layer<Scalar>& add(const keras::LayerConfig& config) {
+    if (graph_)
+      throw config_error(detail::cat("birnn::Model '", name_, "': a Functional model adds layers with add(config, "
+                                     "inputs); got add(config)"));
     const std::string name = names_.or_next(config.name(), config.class_name());
     std::unique_ptr<Layer<Scalar>> layer;
     try {
@@ -111,6 +103,9 @@ class Model {
   /// @throws as the other `add`.
   Layer<Scalar>& add(std::unique_ptr<Layer<Scalar>> layer) {
     if (!layer) throw config_error(detail::cat("birnn::Model '", name_, "': add: expected a layer, got null"));
+    if (graph_)
+      throw config_error(detail::cat("birnn::Model '", name_, "': a Functional model adds layers with add(config, "
+                                     "inputs); got add(layer)"));
     check_follows(layer->name(), layer->class_name(), layer->reads_ids());
     std::vector<Shape> shapes;
     try {
@@ -120,6 +115,7 @@ class Model {
     }
     names_.take(name_, layer->name());
     shapes_.push_back(shapes.front());
+    all_shapes_.push_back(shapes);
     outputs_.push_back(shapes.size());
     layers_.push_back(std::move(layer));
     return *layers_.back();
@@ -130,6 +126,94 @@ class Model {
     return static_cast<L&>(add(std::make_unique<L>(std::forward<Args>(args)...)));
   }
 
+  // ---- Functional models: a graph of layers, one or more inputs and outputs ------------
+
+  /// A Functional model (Keras's `keras.Model(inputs, outputs)`) whose inputs have the shapes
+  /// `inputs` (each as the Sequential constructor's). Layers are added with
+  /// `add(config, {nodes})`, then `set_outputs`:
+  /// ```cpp
+  /// auto m = birnn::Model<float>::functional({{5, 3}, {5, 2}}, "two_inputs");
+  /// auto x = m.add(keras::Concatenate(), {m.input(0), m.input(1)});
+  /// x = m.add(keras::Bidirectional(keras::GRU(3)), {x});
+  /// m.set_outputs({m.add(keras::Dense(2), {x})});
+  /// ```
+  static Model functional(std::vector<Shape> inputs, std::string name = "functional") {
+    if (inputs.empty()) throw config_error(detail::cat("birnn::Model '", name, "': expected at least one input, got none"));
+    Model m(inputs.front(), std::move(name));
+    m.graph_.emplace();
+    m.graph_->inputs = std::move(inputs);
+    return m;
+  }
+  bool is_functional() const noexcept { return graph_.has_value(); }
+  /// The shapes of the model's inputs (one for a Sequential model).
+  std::vector<Shape> input_shapes() const { return graph_ ? graph_->inputs : std::vector<Shape>{input_shape_}; }
+  /// The model's input `k`, as a node layers can read.
+  Node input(std::size_t k) const {
+    if (!graph_ || k >= graph_->inputs.size())
+      throw config_error(detail::cat("birnn::Model '", name_, "': input ", k, ": expected one of its ",
+                                     graph_ ? graph_->inputs.size() : 0, " Functional inputs"));
+    return Node{-1 - static_cast<std::ptrdiff_t>(k), 0};
+  }
+  /// Output `output` of layer `layer` (a layer returning several: Bidirectional(merge None), return_state).
+  Node node(std::size_t layer, std::size_t output = 0) const {
+    if (layer >= layers_.size() || output >= outputs_[layer])
+      throw config_error(detail::cat("birnn::Model '", name_, "': node (", layer, ", ", output,
+                                     "): expected an existing layer's output"));
+    return Node{static_cast<std::ptrdiff_t>(layer), output};
+  }
+  /// Adds the layer `config` describes, reading `inputs` (one node, or two or more for a
+  /// merge); returns its first output. @throws as `add(config)`, and config_error for a node
+  /// of another model or a layer that reads token ids from anything but an input.
+  Node add(const keras::LayerConfig& config, const std::vector<Node>& inputs) {
+    require_functional("add(config, inputs)");
+    const std::string name = names_.or_next(config.name(), config.class_name());
+    std::vector<Shape> shapes;
+    for (const Node& n : inputs) shapes.push_back(shape_of(n, name));
+    if (shapes.empty()) throw config_error(detail::cat("birnn::Model '", name_, "': layer '", name, "': expected inputs"));
+    std::unique_ptr<Layer<Scalar>> layer;
+    try {
+      layer = shapes.size() == 1 ? build_layer<Scalar>(config, shapes.front(), name, names_)
+                                 : build_merge<Scalar>(config, shapes, name);
+      for (std::size_t k = 0; k < inputs.size(); ++k) {
+        const bool ids = inputs[k].is_input() && graph_->inputs[inputs[k].input_index()].size() == 1;
+        if (ids != layer->reads_ids())
+          throw config_error(detail::cat("birnn::Model '", name_, "': layer '", name, "' (", config.class_name(), ") ",
+                                         layer->reads_ids() ? "reads token ids: expected a model input of token ids"
+                                                            : "reads values: expected them, got the token ids of",
+                                         layer->reads_ids() ? "" : " input ",
+                                         layer->reads_ids() ? "" : std::to_string(inputs[k].input_index())));
+      }
+      const std::vector<Shape> out = layer->merged_output_shapes(shapes);
+      names_.take(name_, layer->name());
+      graph_->sources.push_back(inputs);
+      shapes_.push_back(out.front());
+      all_shapes_.push_back(out);
+      outputs_.push_back(out.size());
+      layers_.push_back(std::move(layer));
+    } catch (const shape_error& e) {
+      throw shape_error(detail::cat("birnn::Model '", name_, "': layer '", name, "' (", config.class_name(),
+                                    ") cannot read its inputs: ", e.what()));
+    }
+    return Node{static_cast<std::ptrdiff_t>(layers_.size() - 1), 0};
+  }
+  /// The model's outputs (Keras's `outputs`), in order.
+  void set_outputs(std::vector<Node> outputs) {
+    require_functional("set_outputs");
+    if (outputs.empty()) throw config_error(detail::cat("birnn::Model '", name_, "': set_outputs: expected at least one"));
+    for (const Node& n : outputs) shape_of(n, "output");
+    graph_->outputs = std::move(outputs);
+  }
+  /// Runs a Functional model on one flow per input (`Flow<Scalar>::of(ids)`, or
+  /// `Flow<Scalar>::of(x, mask)` for values); returns its outputs.
+  std::vector<Value<Scalar>> predict(const std::vector<Flow<Scalar>>& inputs,
+                                     const std::vector<Batch<Scalar>>* initial_state = nullptr) {
+    return run_inputs(inputs, initial_state, false);
+  }
+  std::vector<Value<Scalar>> forward_train(const std::vector<Flow<Scalar>>& inputs,
+                                           const std::vector<Batch<Scalar>>* initial_state = nullptr) {
+    return run_inputs(inputs, initial_state, true);
+  }
+
   const std::string& name() const noexcept { return name_; }
   std::size_t size() const noexcept { return layers_.size(); }
   Layer<Scalar>& layer(std::size_t i) { return *layers_.at(i); }
@@ -137,6 +221,8 @@ class Model {
   const Shape& input_shape() const noexcept { return input_shape_; }
   /// The shape of the last layer's (first) output, without the batch axis.
   const Shape& output_shape() const noexcept { return shapes_.empty() ? input_shape_ : shapes_.back(); }
+  /// The shape of layer `i`'s (first) output, without the batch axis.
+  const Shape& output_shape(std::size_t i) const { return shapes_.at(i); }
 
   /// Lets every Bidirectional layer run its backward direction on `worker` (nullptr: off).
   void set_worker(Worker* worker) {
@@ -146,6 +232,13 @@ class Model {
   Eigen::Index count_params() const {
     Eigen::Index n = 0;
     for (const auto& l : layers_) n += l->count_params();
+    return n;
+  }
+
+  /// The parameters no optimizer changes (BatchNormalization's moving statistics).
+  Eigen::Index non_trainable_params() const {
+    Eigen::Index n = 0;
+    for (const auto& l : layers_) n += l->non_trainable_params();
     return n;
   }
 
@@ -201,6 +294,7 @@ class Model {
   /// `inputs` is empty for token ids; `initial_state` is the first recurrent layer's.
   /// @throws error when no pass was recorded; shape_error for a wrong cotangent count or shape.
   train::Gradients<Scalar> backward(const std::vector<Value<Scalar>>& cotangents) {
+    if (graph_) return graph_->backward(layers_, cotangents, name_);
     if (!trained_)
       throw error(detail::cat("birnn::Model '", name_, "': backward: expected a recorded forward pass (call "
                               "forward_train first), got none"));
@@ -313,24 +407,7 @@ class Model {
   }
 
   /// Keras-style summary: one row per layer (name and class, output shape, parameters), totals.
-  void summary(std::ostream& os) const {
-    const int w1 = 32, w2 = 26, w3 = 12;
-    const std::string rule(w1 + w2 + w3, '-'), bold(w1 + w2 + w3, '=');
-    os << "Model: \"" << name_ << "\"\n" << rule << '\n';
-    os << std::left << std::setw(w1) << "Layer (type)" << std::setw(w2) << "Output Shape" << std::right
-       << std::setw(w3) << "Param #" << '\n'
-       << bold << '\n';
-    for (std::size_t i = 0; i < layers_.size(); ++i) {
-      const auto& l = *layers_[i];
-      os << std::left << std::setw(w1) << (l.name() + " (" + l.class_name() + ")") << std::setw(w2)
-         << keras_shape_string(shapes_[i]) << std::right << std::setw(w3) << with_commas(l.count_params()) << '\n';
-    }
-    os << bold << '\n'
-       << "Total params: " << with_commas(count_params()) << '\n'
-       << "Trainable params: " << with_commas(count_params()) << '\n'
-       << "Non-trainable params: 0\n"
-       << rule << '\n';
-  }
+  void summary(std::ostream& os) const { detail::write_summary(os, *this); }
   std::string summary() const {
     std::ostringstream os;
     summary(os);
@@ -363,7 +440,7 @@ class Model {
 
   // The model's input as a flow, after checking it is what the first layer reads.
   Flow<Scalar> values_flow(const Sequence<Scalar>& x, const std::optional<Mask>& mask) const {
-    if (!layers_.empty() && layers_.front()->reads_ids())
+    if (!graph_ && !layers_.empty() && layers_.front()->reads_ids())
       throw shape_error(detail::cat("birnn::Model '", name_, "': the first layer '", layers_.front()->name(),
                                     "' reads token ids; expected token ids, got values"));
     Flow<Scalar> in;
@@ -372,7 +449,7 @@ class Model {
     return in;
   }
   Flow<Scalar> ids_flow(const TokenIds& ids) const {
-    if (!layers_.empty() && !layers_.front()->reads_ids())
+    if (!graph_ && !layers_.empty() && !layers_.front()->reads_ids())
       throw shape_error(detail::cat("birnn::Model '", name_, "': token ids need an Embedding first layer; the first "
                                     "layer '", layers_.front()->name(), "' reads values"));
     Flow<Scalar> in;
@@ -399,28 +476,10 @@ class Model {
     return Value<Scalar>::of(Batch<Scalar>(y.matrix.rows(), y.matrix.cols()));
   }
 
-  // The loss of one batch's output against its targets (and, with `d`, its gradient); the
-  // output mask of a sequence output leaves masked steps out.
+  // The loss of one batch's output against its targets (and, with `d`, its gradient).
   Scalar objective(const Value<Scalar>& out, const Value<Scalar>& y, Value<Scalar>* d, train::AccuracyCount* accuracy) {
-    const std::string label = detail::cat("birnn::Model '", name_, "'");
-    if (out.rank != y.rank || out.batch() != y.batch() || (out.rank == 3 && out.sequence.time() != y.sequence.time()))
-      throw shape_error(detail::cat(label, ": targets shape: expected ", shape_string(out.shape()),
-                                    " (the output's, with k features or 1 class id), got ", shape_string(y.shape())));
-    const Mask* mask = out.rank == 3 && output_mask_ ? &*output_mask_ : nullptr;
-    const auto& pred = out.rank == 3 ? out.sequence.matrix() : out.matrix;
-    const auto& target = y.rank == 3 ? y.sequence.matrix() : y.matrix;
-    Batch<Scalar>* grad = nullptr;
-    Batch<Scalar> g;
-    if (d) grad = &g;
-    const Scalar l = loss_(pred, target, nullptr, grad, mask);
-    if (d) {
-      if (d->rank == 3)
-        d->sequence.matrix() = g;
-      else
-        d->matrix = std::move(g);
-    }
-    if (accuracy && accuracy_) *accuracy += loss_.accuracy(pred, target, nullptr, mask);
-    return l;
+    return train::batch_objective(loss_, accuracy_ ? accuracy : nullptr, output_mask_, out, y, d,
+                                  detail::cat("birnn::Model '", name_, "'"));
   }
 
   template <class X>
@@ -437,52 +496,12 @@ class Model {
   train::History fit_rows(const X& x, const Mask* mask, const Value<Scalar>& y, const train::FitOptions& o) {
     require_compiled("fit");
     check_fit_data(x, mask, y, "fit");
-    const std::string label = detail::cat("birnn::Model '", name_, "': fit");
-    if (o.epochs < 0) throw config_error(detail::cat(label, ": epochs: expected at least 0, got ", o.epochs));
-    if (o.batch_size <= 0) throw config_error(detail::cat(label, ": batch_size: expected at least 1, got ", o.batch_size));
-    auto [train_rows, validation_rows] = train::split_rows(train::samples(x), o.validation_split, label);
-    std::uint64_t shuffle_state = o.seed * 0x9E3779B97F4A7C15ULL + 1;
-    std::ostream& os = o.out ? *o.out : std::cout;
-    train::History history;
-    const auto steps = static_cast<std::size_t>((static_cast<Eigen::Index>(train_rows.size()) + o.batch_size - 1) / o.batch_size);
-    for (int epoch = 0; epoch < o.epochs; ++epoch) {
-      if (o.shuffle) train::shuffle_rows(train_rows, shuffle_state);
-      train::Progress progress(os, o.verbose, steps);
-      if (progress.prints()) os << "Epoch " << epoch + 1 << '/' << o.epochs << '\n';
-      double loss_sum = 0, weight_sum = 0;
-      train::AccuracyCount acc;
-      for (std::size_t s = 0; s < steps; ++s) {
-        const auto first = static_cast<std::size_t>(s) * static_cast<std::size_t>(o.batch_size);
-        const auto last = std::min(train_rows.size(), first + static_cast<std::size_t>(o.batch_size));
-        const train::Rows rows(train_rows.begin() + static_cast<std::ptrdiff_t>(first),
-                               train_rows.begin() + static_cast<std::ptrdiff_t>(last));
-        const auto xb = train::take(x, rows);
-        const auto yb = train::take(y, rows);
-        Scalar l;
-        if (mask) {
-          const Mask mb = train::take(*mask, rows);
-          l = train_step(xb, &mb, yb, &acc);
-        } else {
-          l = train_step(xb, nullptr, yb, &acc);
-        }
-        // Keras's progress bar: the mean of the batch losses, weighted by batch size.
-        loss_sum += static_cast<double>(l) * static_cast<double>(rows.size());
-        weight_sum += static_cast<double>(rows.size());
-        std::vector<std::pair<std::string, double>> now{{"loss", loss_sum / weight_sum}};
-        if (accuracy_) now.emplace_back("accuracy", acc.result());
-        progress.update(s + 1, now);
-      }
-      std::vector<std::pair<std::string, double>> epoch_metrics{{"loss", loss_sum / weight_sum}};
-      if (accuracy_) epoch_metrics.emplace_back("accuracy", acc.result());
-      if (!validation_rows.empty()) {
-        const auto v = evaluate_rows(x, mask, y, validation_rows, o.batch_size, "fit (validation)");
-        epoch_metrics.emplace_back("val_loss", v.at("loss"));
-        if (accuracy_) epoch_metrics.emplace_back("val_accuracy", v.at("accuracy"));
-      }
-      for (const auto& [k, value] : epoch_metrics) history.add(k, value);
-      progress.finish(epoch_metrics);
-    }
-    return history;
+    return train::fit_loop<Scalar>(
+        x, mask, y, o, accuracy_, detail::cat("birnn::Model '", name_, "': fit"),
+        [&](const auto& xb, const Mask* mb, const Value<Scalar>& yb, train::AccuracyCount* acc) {
+          return train_step(xb, mb, yb, acc);
+        },
+        [&](const train::Rows& rows) { return evaluate_rows(x, mask, y, rows, o.batch_size, "fit (validation)"); });
   }
 
   template <class X>
@@ -515,15 +534,10 @@ class Model {
     return r;
   }
 
-  static std::string with_commas(Eigen::Index n) {
-    std::string s = std::to_string(n);
-    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
-    return s;
-  }
-
   std::vector<Value<Scalar>> run(Flow<Scalar>& flow, const std::vector<Batch<Scalar>>* initial_state,
                                  bool train = false) {
     if (layers_.empty()) throw config_error(detail::cat("birnn::Model '", name_, "': the model has no layers"));
+    if (graph_) return run_inputs({std::move(flow)}, initial_state, train);
     trained_ = false;
     state_layer_ = layers_.size();
     for (std::size_t i = 0; i < layers_.size(); ++i) {
@@ -540,8 +554,32 @@ class Model {
     return std::move(flow.values);
   }
 
+  std::vector<Value<Scalar>> run_inputs(const std::vector<Flow<Scalar>>& inputs,
+                                        const std::vector<Batch<Scalar>>* initial_state, bool train) {
+    require_functional("predict(inputs)");
+    if (graph_->outputs.empty())
+      throw config_error(detail::cat("birnn::Model '", name_, "': expected its outputs (call set_outputs), got none"));
+    return graph_->run(layers_, inputs, initial_state, train, output_mask_, name_);
+  }
+  void require_functional(const char* what) const {
+    if (!graph_)
+      throw config_error(detail::cat("birnn::Model '", name_, "': ", what, ": expected a Functional model "
+                                     "(Model::functional), got a Sequential one"));
+  }
+  // The shape (without the batch axis) of node `n`; `who` names the reader in errors.
+  const Shape& shape_of(const Node& n, const std::string& who) const {
+    if (n.is_input() && n.input_index() < graph_->inputs.size()) return graph_->inputs[n.input_index()];
+    if (!n.is_input() && static_cast<std::size_t>(n.layer) < layers_.size() &&
+        n.output < all_shapes_[static_cast<std::size_t>(n.layer)].size())
+      return all_shapes_[static_cast<std::size_t>(n.layer)][n.output];
+    throw config_error(detail::cat("birnn::Model '", name_, "': '", who, "' reads node (", n.layer, ", ", n.output,
+                                   "): expected an input or an existing layer's output of this model"));
+  }
+
   std::string name_;
   Shape input_shape_;
+  std::optional<detail::Graph<Scalar>> graph_;  // set for a Functional model
+  std::vector<std::vector<Shape>> all_shapes_;  // each layer's output shapes
   std::vector<std::unique_ptr<Layer<Scalar>>> layers_;
   std::vector<Shape> shapes_;       // each layer's (first) output shape
   std::vector<std::size_t> outputs_;  // each layer's number of outputs

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace birnn {
@@ -74,6 +75,22 @@ struct Flow {
   std::optional<TokenIds> ids;          ///< the model's input when it starts with Embedding
   std::vector<Value<Scalar>> values;    ///< outputs in Keras's order
   std::optional<Mask> mask;             ///< (batch, time), true = keep
+  /// For a layer with several inputs (a merge), each value's own mask; `mask` is unused then.
+  std::vector<std::optional<Mask>> masks;
+
+  /// A model input of token ids `(batch, time)`.
+  static Flow of(TokenIds token_ids) {
+    Flow f;
+    f.ids = std::move(token_ids);
+    return f;
+  }
+  /// A model input of values `(batch, time, features)`, with an optional mask.
+  static Flow of(Sequence<Scalar> x, std::optional<Mask> m = std::nullopt) {
+    Flow f;
+    f.values.push_back(Value<Scalar>::of(std::move(x)));
+    f.mask = std::move(m);
+    return f;
+  }
 };
 
 }  // namespace birnn
