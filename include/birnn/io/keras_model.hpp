@@ -280,6 +280,13 @@ inline std::optional<LayerConfig> utility_layer_config(const std::string& cls, c
     });
   if (cls == "RepeatVector")
     return labelled(label, "RepeatVector", [&] { return LayerConfig(RepeatVector(get(c, "n", Eigen::Index(0), label)).name(name)); });
+  if (cls == "Concatenate")
+    return labelled(label, "Concatenate", [&] {
+      return LayerConfig(Concatenate().axis(normalization_axis(c, label)).name(name));
+    });
+  if (cls == "Add") return LayerConfig(Add().name(name));
+  if (cls == "Average") return LayerConfig(Average().name(name));
+  if (cls == "Multiply") return LayerConfig(Multiply().name(name));
   if (cls == "LayerNormalization") {
     require_default(c, "rms_scaling", false, label);
     return LayerConfig(normalization<LayerNormalization>(c, label));
@@ -347,7 +354,8 @@ inline LayerConfig layer_config(const json& layer, const Dialect& dialect) {
   throw config_error(cat(label, ": layer class '", cls,
                          "' is not supported (expected Embedding, Masking, Dense, SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed, "
                          "Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout, Activation, GlobalAveragePooling1D, "
-                         "GlobalMaxPooling1D, Flatten, Reshape, RepeatVector, LayerNormalization or BatchNormalization)"));
+                         "GlobalMaxPooling1D, Flatten, Reshape, RepeatVector, LayerNormalization, BatchNormalization, Concatenate, "
+                         "Add, Average or Multiply)"));
 }
 
 }  // namespace detail
