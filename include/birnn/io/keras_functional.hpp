@@ -191,11 +191,11 @@ Model<Scalar> functional_from_config(const json& j, const Dialect& dialect) {
         later.push_back(l);
         continue;
       }
+      // Other layers name it by its entry's "name" (the same as its config's, which the
+      // layer takes; without one, the layer's automatic name).
       const Node n = model.add(layer_config(*l, dialect), reads);
-      nodes[model.layer(static_cast<std::size_t>(n.layer)).name()] = n;
-      const std::string config_name = l->contains("name") && (*l)["name"].is_string() ? (*l)["name"].get<std::string>()
-                                                                                      : model.layer(model.size() - 1).name();
-      nodes[config_name] = n;
+      nodes[l->contains("name") && (*l)["name"].is_string() ? (*l)["name"].get<std::string>()
+                                                           : model.layer(static_cast<std::size_t>(n.layer)).name()] = n;
     }
     if (later.size() == pending.size())
       throw config_error(cat(label, " '", name, "': layer '", label_of(*later.front()),

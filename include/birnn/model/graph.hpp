@@ -47,16 +47,6 @@ struct Graph {
   bool trained = false;
   std::size_t state_layer = 0;
 
-  /// The flow a layer reads from `n`, out of the model's inputs and the layers' outputs.
-  static Flow<Scalar> flow_of(const Node& n, const std::vector<Flow<Scalar>>& in, const std::vector<Flow<Scalar>>& outs) {
-    if (n.is_input()) return in[n.input_index()];
-    const Flow<Scalar>& o = outs[static_cast<std::size_t>(n.layer)];
-    Flow<Scalar> f;
-    f.values.push_back(o.values.at(n.output));
-    f.mask = o.mask;
-    return f;
-  }
-
   /// Runs every layer; returns the model's outputs and (in `mask`) the first output's mask.
   std::vector<Value<Scalar>> run(std::vector<std::unique_ptr<Layer<Scalar>>>& layers, const std::vector<Flow<Scalar>>& in,
                                  const std::vector<Batch<Scalar>>* initial_state, bool train, std::optional<Mask>& mask,
@@ -77,29 +67,52 @@ struct Graph {
     state_layer = layers.size();
     shapes.assign(layers.size(), {});
     std::vector<Flow<Scalar>> outs(layers.size());
+    // How many times each layer output is still to be read: the last read moves it, so a
+    // tensor read once (every tensor of a chain) is never copied.
+    std::vector<std::vector<int>> reads(layers.size());
+    auto count = [&](const Node& n) {
+      if (n.is_input()) return;
+      auto& r = reads[static_cast<std::size_t>(n.layer)];
+      if (r.size() <= n.output) r.resize(n.output + 1, 0);
+      ++r[n.output];
+    };
+    for (const auto& s : sources)
+      for (const Node& n : s) count(n);
+    for (const Node& n : outputs) count(n);
+    auto take = [&](const Node& n) {
+      if (n.is_input()) return in[n.input_index()];
+      const auto i = static_cast<std::size_t>(n.layer);
+      Flow<Scalar> f;
+      f.mask = outs[i].mask;
+      Value<Scalar>& v = outs[i].values.at(n.output);
+      if (--reads[i][n.output] == 0)
+        f.values.push_back(std::move(v));
+      else
+        f.values.push_back(v);
+      return f;
+    };
     for (std::size_t i = 0; i < layers.size(); ++i) {
       Layer<Scalar>& l = *layers[i];
       Flow<Scalar> f;
       if (sources[i].size() == 1) {
-        f = flow_of(sources[i].front(), in, outs);
+        f = take(sources[i].front());
       } else {
         for (const Node& n : sources[i]) {
-          Flow<Scalar> s = flow_of(n, in, outs);
+          Flow<Scalar> s = take(n);
           f.values.push_back(std::move(s.values.front()));
           f.masks.push_back(std::move(s.mask));
         }
       }
-      const std::string cls = l.class_name();
-      const bool recurrent = cls == "Bidirectional" || cls == "LSTM" || cls == "GRU" || cls == "SimpleRNN";
-      const bool first_recurrent = recurrent && state_layer == layers.size();
+      const bool first_recurrent = l.is_recurrent() && state_layer == layers.size();
       if (first_recurrent) state_layer = i;
       const auto* init = first_recurrent ? initial_state : nullptr;
       outs[i] = train ? l.call_train(f, init) : l.call(f, init);
       for (const auto& v : outs[i].values) shapes[i].push_back(v.shape());
     }
+    mask = outputs.front().is_input() ? in[outputs.front().input_index()].mask
+                                      : outs[static_cast<std::size_t>(outputs.front().layer)].mask;
     std::vector<Value<Scalar>> result;
-    for (const Node& n : outputs) result.push_back(flow_of(n, in, outs).values.front());
-    mask = flow_of(outputs.front(), in, outs).mask;
+    for (const Node& n : outputs) result.push_back(std::move(take(n).values.front()));
     trained = train;
     return result;
   }

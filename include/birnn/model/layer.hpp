@@ -83,8 +83,6 @@ class Layer {
       throw shape_error(detail::cat("birnn::", class_name(), " '", name(), "': inputs: expected 1, got ", inputs.size()));
     return output_shapes(inputs.front());
   }
-  /// How many inputs the layer reads: 1, or 0 for any number of 2 or more (a merge).
-  virtual std::size_t input_count() const { return 1; }
   /// Runs the layer. `initial_state` (Keras's list) is for recurrent layers.
   virtual Flow<Scalar> call(const Flow<Scalar>& in, const std::vector<Batch<Scalar>>* initial_state) = 0;
   /// Sets the weights by Keras's default initializers, drawn from `rng`: by weight name,
@@ -95,6 +93,11 @@ class Layer {
     std::vector<Tensor<Scalar>> w;
     for (const auto& s : specs) w.push_back(detail::keras_default_initializer<Scalar>(s, rng));
     set_weights(w);
+  }
+  /// Whether the layer is one of Keras's recurrent layers (the first takes the initial state).
+  bool is_recurrent() const {
+    const std::string c = class_name();
+    return c == "Bidirectional" || c == "LSTM" || c == "GRU" || c == "SimpleRNN";
   }
   /// Whether `call` reads token ids rather than values.
   virtual bool reads_ids() const { return false; }

@@ -32,7 +32,6 @@
 #include <Eigen/Core>
 
 #include <cstdint>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -68,6 +67,7 @@ inline birnn::Activation activation(const char* cls, const char* what, const std
 /// before `Embedding`, else `{time, features}`; `None` for a length known only at run time.
 class Input {
  public:
+  static constexpr const char* keras_name = "InputLayer";
   explicit Input(Shape shape) : shape_(std::move(shape)) {
     if (shape_.empty()) throw config_error("birnn::keras::Input: shape: expected at least one axis, got none");
     for (auto d : shape_)
@@ -87,6 +87,7 @@ class Input {
 /// Keras `Embedding(input_dim, output_dim, mask_zero=False)`: token ids to vectors.
 class Embedding {
  public:
+  static constexpr const char* keras_name = "Embedding";
   Embedding(Eigen::Index input_dim, Eigen::Index output_dim)
       : input_dim_(detail::positive("Embedding", "input_dim", input_dim)),
         output_dim_(detail::positive("Embedding", "output_dim", output_dim)) {}
@@ -107,6 +108,7 @@ class Embedding {
 /// Keras `Masking(mask_value=0.0)`: a step whose features all equal `mask_value` is masked.
 class Masking {
  public:
+  static constexpr const char* keras_name = "Masking";
   explicit Masking(double mask_value = 0.0) : mask_value_(mask_value) {}
   Masking& name(std::string n) { name_ = std::move(n); return *this; }
   double mask_value() const noexcept { return mask_value_; }
@@ -120,6 +122,7 @@ class Masking {
 /// Keras `Dense(units, activation=None, use_bias=True)`, applied to every step of a sequence.
 class Dense {
  public:
+  static constexpr const char* keras_name = "Dense";
   explicit Dense(Eigen::Index units) : units_(detail::positive("Dense", "units", units)) {}
   Dense& activation(birnn::Activation a) { activation_ = a; return *this; }
   /// By Keras name: "softmax", "relu", ... (`config_error` for an unknown one).
@@ -264,6 +267,7 @@ inline constexpr bool is_recurrent_v =
 /// directions are named "forward_<name>" and "backward_<name>", as Keras names them.
 class Bidirectional {
  public:
+  static constexpr const char* keras_name = "Bidirectional";
   template <class R>
   explicit Bidirectional(const R& layer) : layer_(layer) {
     static_assert(is_recurrent_v<R>,
@@ -300,11 +304,6 @@ class Bidirectional {
   MergeMode merge_mode_ = MergeMode::concat;
   std::string name_;
 };
-
-template <class T, class = void>
-struct has_keras_name : std::false_type {};
-template <class T>
-struct has_keras_name<T, std::void_t<decltype(T::keras_name)>> : std::true_type {};
 
 /// A layer that `TimeDistributed` applies to each step on its own.
 using StepConfig = std::variant<Dense, Activation, Dropout, LayerNormalization>;
@@ -348,15 +347,7 @@ class LayerConfig {
   const Variant& get() const noexcept { return layer_; }
   /// The Keras class name ("LSTM", "Bidirectional", "InputLayer").
   const char* class_name() const noexcept {
-    static constexpr const char* names[] = {"InputLayer", "Embedding", "Masking", "Dense", "SimpleRNN", "LSTM", "GRU",
-                                            "Bidirectional"};
-    if (layer_.index() < std::size(names)) return names[layer_.index()];
-    return std::visit(
-        [](const auto& l) -> const char* {
-          if constexpr (has_keras_name<std::decay_t<decltype(l)>>::value) return std::decay_t<decltype(l)>::keras_name;
-          return "";
-        },
-        layer_);
+    return std::visit([](const auto& l) { return std::decay_t<decltype(l)>::keras_name; }, layer_);
   }
   /// The name set by `.name(...)`, empty when Keras's default applies.
   const std::string& name() const {

@@ -27,9 +27,9 @@ namespace birnn {
 enum class Merge { concatenate, add, average, multiply };
 
 template <class Scalar>
-class MergeLayer final : public WeightlessLayer<Scalar> {
+class MergeLayer final : public LayerBase<Scalar> {
  public:
-  MergeLayer(Merge kind, std::string name) : WeightlessLayer<Scalar>(std::move(name)), kind_(kind) {}
+  MergeLayer(Merge kind, std::string name) : LayerBase<Scalar>(std::move(name)), kind_(kind) {}
   std::string class_name() const override {
     switch (kind_) {
       case Merge::concatenate: return "Concatenate";
@@ -39,7 +39,6 @@ class MergeLayer final : public WeightlessLayer<Scalar> {
     }
     return "Add";
   }
-  std::size_t input_count() const override { return 0; }
   std::vector<Shape> output_shapes(const Shape& input) const override { return merged_output_shapes(std::vector<Shape>{input}); }
   std::vector<Shape> merged_output_shapes(const std::vector<Shape>& inputs) const override {
     if (inputs.size() < 2)

@@ -542,9 +542,7 @@ class Model {
     state_layer_ = layers_.size();
     for (std::size_t i = 0; i < layers_.size(); ++i) {
       auto& l = layers_[i];
-      const bool recurrent = l->class_name() == "Bidirectional" || l->class_name() == "LSTM" ||
-                             l->class_name() == "GRU" || l->class_name() == "SimpleRNN";
-      const bool first_recurrent = recurrent && state_layer_ == layers_.size();
+      const bool first_recurrent = l->is_recurrent() && state_layer_ == layers_.size();
       if (first_recurrent) state_layer_ = i;
       const auto* init = first_recurrent ? initial_state : nullptr;
       flow = train ? l->call_train(flow, init) : l->call(flow, init);

@@ -26,12 +26,12 @@ namespace birnn {
 
 /// What both normalizations share: `features`, `epsilon`, the optional `gamma` and `beta`.
 template <class Scalar>
-class NormalizationBase : public WeightlessLayer<Scalar> {
+class NormalizationBase : public LayerBase<Scalar> {
  public:
   using Row = Eigen::Matrix<Scalar, 1, Eigen::Dynamic>;
 
   NormalizationBase(Eigen::Index features, double epsilon, bool center, bool scale, std::string name)
-      : WeightlessLayer<Scalar>(std::move(name)), features_(features), epsilon_(epsilon), center_(center),
+      : LayerBase<Scalar>(std::move(name)), features_(features), epsilon_(epsilon), center_(center),
         scale_(scale), gamma_(Row::Ones(features)), beta_(Row::Zero(features)) {}
 
   Eigen::Index features() const noexcept { return features_; }

@@ -64,30 +64,33 @@ inline double in_unit_interval(const char* cls, const char* what, double r) {
   return r;
 }
 
-}  // namespace detail
-
-/// Keras `Dropout(rate, seed=None)`: in training, each value is dropped with probability
-/// `rate` and the others scaled by `1 / (1 - rate)`; identity in `predict`. Passes the mask on.
-class Dropout : public detail::Seeded<Dropout> {
+/// A seeded layer whose one argument is a rate in [0, 1).
+template <class Derived>
+class RateSeeded : public Seeded<Derived> {
  public:
-  static constexpr const char* keras_name = "Dropout";
-  explicit Dropout(double rate) : rate_(detail::in_unit_interval(keras_name, "rate", rate)) {}
+  explicit RateSeeded(double rate) : rate_(in_unit_interval(Derived::keras_name, "rate", rate)) {}
   double rate() const noexcept { return rate_; }
 
  private:
   double rate_;
 };
 
+}  // namespace detail
+
+/// Keras `Dropout(rate, seed=None)`: in training, each value is dropped with probability
+/// `rate` and the others scaled by `1 / (1 - rate)`; identity in `predict`. Passes the mask on.
+class Dropout : public detail::RateSeeded<Dropout> {
+ public:
+  static constexpr const char* keras_name = "Dropout";
+  using RateSeeded::RateSeeded;
+};
+
 /// Keras `SpatialDropout1D(rate, seed=None)`: as `Dropout`, but a whole feature of a sample
 /// is dropped at every step (noise shape `(batch, 1, features)`).
-class SpatialDropout1D : public detail::Seeded<SpatialDropout1D> {
+class SpatialDropout1D : public detail::RateSeeded<SpatialDropout1D> {
  public:
   static constexpr const char* keras_name = "SpatialDropout1D";
-  explicit SpatialDropout1D(double rate) : rate_(detail::in_unit_interval(keras_name, "rate", rate)) {}
-  double rate() const noexcept { return rate_; }
-
- private:
-  double rate_;
+  using RateSeeded::RateSeeded;
 };
 
 /// Keras `GaussianNoise(stddev, seed=None)`: adds N(0, stddev^2) noise in training.
@@ -106,14 +109,10 @@ class GaussianNoise : public detail::Seeded<GaussianNoise> {
 };
 
 /// Keras `GaussianDropout(rate, seed=None)`: multiplies by N(1, rate / (1 - rate)) noise in training.
-class GaussianDropout : public detail::Seeded<GaussianDropout> {
+class GaussianDropout : public detail::RateSeeded<GaussianDropout> {
  public:
   static constexpr const char* keras_name = "GaussianDropout";
-  explicit GaussianDropout(double rate) : rate_(detail::in_unit_interval(keras_name, "rate", rate)) {}
-  double rate() const noexcept { return rate_; }
-
- private:
-  double rate_;
+  using RateSeeded::RateSeeded;
 };
 
 /// Keras `Activation(activation)`: an activation on the last axis. Passes the mask on.

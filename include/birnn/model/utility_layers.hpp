@@ -48,11 +48,13 @@ inline Eigen::Index known_size(const Shape& shape) {
 
 }  // namespace detail
 
-/// What every layer without weights shares: its name, no weights, and the record of one pass.
+/// What the runtime layers of this folder share: the name, the label of their errors, input
+/// and cotangent checks, and the defaults of a layer without weights (the normalizations
+/// override them).
 template <class Scalar>
-class WeightlessLayer : public Layer<Scalar> {
+class LayerBase : public Layer<Scalar> {
  public:
-  explicit WeightlessLayer(std::string name) : name_(std::move(name)) {}
+  explicit LayerBase(std::string name) : name_(std::move(name)) {}
   const std::string& name() const override { return name_; }
   Eigen::Index count_params() const override { return 0; }
   std::vector<WeightSpec> weight_specs() const override { return {}; }
@@ -91,10 +93,10 @@ enum class Noise { dropout, spatial_dropout, gaussian_noise, gaussian_dropout };
 /// GaussianNoise). The draws come from `detail::DropoutRng` seeded by `seed` (or the name):
 /// the same seed gives the same noise with every compiler.
 template <class Scalar>
-class NoiseLayer final : public WeightlessLayer<Scalar> {
+class NoiseLayer final : public LayerBase<Scalar> {
  public:
   NoiseLayer(Noise kind, double amount, std::optional<std::uint64_t> seed, std::string name)
-      : WeightlessLayer<Scalar>(std::move(name)), kind_(kind), amount_(amount),
+      : LayerBase<Scalar>(std::move(name)), kind_(kind), amount_(amount),
         rng_(seed ? *seed : detail::seed_from_name(this->name())) {}
   std::string class_name() const override {
     switch (kind_) {
@@ -171,9 +173,9 @@ class NoiseLayer final : public WeightlessLayer<Scalar> {
 
 /// Keras `Activation` in a runtime model.
 template <class Scalar>
-class ActivationLayer final : public WeightlessLayer<Scalar> {
+class ActivationLayer final : public LayerBase<Scalar> {
  public:
-  ActivationLayer(Activation a, std::string name) : WeightlessLayer<Scalar>(std::move(name)), activation_(a) {}
+  ActivationLayer(Activation a, std::string name) : LayerBase<Scalar>(std::move(name)), activation_(a) {}
   std::string class_name() const override { return "Activation"; }
   Activation activation() const noexcept { return activation_; }
   std::vector<Shape> output_shapes(const Shape& input) const override { return {input}; }
@@ -206,10 +208,10 @@ class ActivationLayer final : public WeightlessLayer<Scalar> {
 /// `GlobalAveragePooling1D` (the mean over the steps the mask keeps) and
 /// `GlobalMaxPooling1D` (the maximum over every step, as Keras 3: it does not read the mask).
 template <class Scalar>
-class GlobalPoolingLayer final : public WeightlessLayer<Scalar> {
+class GlobalPoolingLayer final : public LayerBase<Scalar> {
  public:
   GlobalPoolingLayer(bool average, bool keepdims, std::string name)
-      : WeightlessLayer<Scalar>(std::move(name)), average_(average), keepdims_(keepdims) {}
+      : LayerBase<Scalar>(std::move(name)), average_(average), keepdims_(keepdims) {}
   std::string class_name() const override { return average_ ? "GlobalAveragePooling1D" : "GlobalMaxPooling1D"; }
   std::vector<Shape> output_shapes(const Shape& input) const override {
     if (input.size() != 2)
@@ -292,10 +294,10 @@ class GlobalPoolingLayer final : public WeightlessLayer<Scalar> {
 /// rank 2 or 3 (`target` without the batch axis; one -1 is inferred). Flatten's target is
 /// `{-1}`. Both drop the mask.
 template <class Scalar>
-class ReshapeLayer final : public WeightlessLayer<Scalar> {
+class ReshapeLayer final : public LayerBase<Scalar> {
  public:
   ReshapeLayer(Shape target, bool flatten, std::string name)
-      : WeightlessLayer<Scalar>(std::move(name)), target_(std::move(target)), flatten_(flatten) {}
+      : LayerBase<Scalar>(std::move(name)), target_(std::move(target)), flatten_(flatten) {}
   std::string class_name() const override { return flatten_ ? "Flatten" : "Reshape"; }
   std::vector<Shape> output_shapes(const Shape& input) const override {
     const Eigen::Index n = detail::known_size(input);
@@ -373,9 +375,9 @@ class ReshapeLayer final : public WeightlessLayer<Scalar> {
 
 /// Keras `RepeatVector(n)`: `(batch, features)` to `(batch, n, features)`.
 template <class Scalar>
-class RepeatVectorLayer final : public WeightlessLayer<Scalar> {
+class RepeatVectorLayer final : public LayerBase<Scalar> {
  public:
-  RepeatVectorLayer(Eigen::Index n, std::string name) : WeightlessLayer<Scalar>(std::move(name)), n_(n) {}
+  RepeatVectorLayer(Eigen::Index n, std::string name) : LayerBase<Scalar>(std::move(name)), n_(n) {}
   std::string class_name() const override { return "RepeatVector"; }
   std::vector<Shape> output_shapes(const Shape& input) const override {
     if (input.size() != 1)
