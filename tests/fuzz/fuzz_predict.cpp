@@ -20,23 +20,14 @@
 #include <type_traits>
 #include <vector>
 
-// Findings 1 and 2 (docs/reliability.md): an empty batch or an empty time axis makes
-// RecurrentCore::steps and the Bidirectional concat sink offset a null pointer (UBSan). The
-// fixes are in layers/recurrent_core.hpp and layers/bidirectional_merge.hpp, which this
-// change may not touch; until they land, inputs get at least one sequence and one step.
-// Build with -DBIRNN_FUZZ_KNOWN_EMPTY_INPUT=0 to check the fixes
-// (tests/fuzz/regressions/fuzz_predict holds the inputs).
-#ifndef BIRNN_FUZZ_KNOWN_EMPTY_INPUT
-#define BIRNN_FUZZ_KNOWN_EMPTY_INPUT 1
-#endif
-
 namespace {
 
 using birnn_fuzz::Bytes;
 namespace keras = birnn::keras;
 
-/// A batch or time size drawn from the bytes (see BIRNN_FUZZ_KNOWN_EMPTY_INPUT).
-Eigen::Index extent(Bytes& in, int hi) { return in.in(BIRNN_FUZZ_KNOWN_EMPTY_INPUT ? 1 : 0, hi); }
+/// A batch or time size drawn from the bytes; 0 included (findings 1-3 and 7 of
+/// docs/reliability.md were empty batches or time axes; tests/fuzz/regressions/fuzz_predict).
+Eigen::Index extent(Bytes& in, int hi) { return in.in(0, hi); }
 
 const char* const activations[] = {"tanh", "sigmoid", "relu", "linear", "hard_sigmoid", "softmax", "elu", "bogus"};
 const char* const merges[] = {"concat", "sum", "mul", "ave", "None", "max"};

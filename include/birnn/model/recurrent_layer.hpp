@@ -458,8 +458,10 @@ class BidirectionalLayer final : public Layer<typename Cell::Scalar> {
       out.push_back(Value<Scalar>::of(std::move(b)));
     } else if (merge_ == MergeMode::concat) {
       Sequence<Scalar> y(f.batch(), f.time(), f.features() + b.features());
-      y.matrix().leftCols(f.features()) = f.matrix();
-      y.matrix().rightCols(b.features()) = b.matrix();
+      if (y.matrix().size() != 0) {  // an empty batch or time: no column block of a null matrix
+        y.matrix().leftCols(f.features()) = f.matrix();
+        y.matrix().rightCols(b.features()) = b.matrix();
+      }
       out.push_back(Value<Scalar>::of(std::move(y)));
     } else {
       detail::merge_into(merge_, f.matrix(), b.matrix());
@@ -473,7 +475,7 @@ class BidirectionalLayer final : public Layer<typename Cell::Scalar> {
       out.push_back(Value<Scalar>::of(Batch<Scalar>(b)));
     } else if (merge_ == MergeMode::concat) {
       Batch<Scalar> y(f.rows(), f.cols() + b.cols());
-      y << f, b;
+      if (y.size() != 0) y << f, b;
       out.push_back(Value<Scalar>::of(std::move(y)));
     } else {
       Batch<Scalar> y = f;
