@@ -7,11 +7,15 @@
 #include <birnn/birnn.hpp>
 #include <birnn/model/model.hpp>
 #include <birnn/model/recurrent_layer.hpp>
+#include <birnn/io/weights_file.hpp>
+#include <birnn/detail/atomic_file.hpp>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -19,6 +23,11 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace {
 
@@ -411,6 +420,200 @@ TEST(TrainingApi, WeightsFileRejectsOtherFilesAndCutFiles) {
   }
   EXPECT_THROW(io::load_weights<float>(temp_path("missing.weights")), io_error);
   EXPECT_THROW(io::save_weights<float>("/nonexistent-dir/w", {}), io_error);
+  std::remove(path.c_str());
+}
+
+// ---- Nothing lost: checkpoints, NaN losses, interrupted fits (issue 16) ----------------
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+bool exists(const std::string& path) { return std::ifstream(path).good(); }
+std::size_t csv_rows(const std::string& path) {  // data rows, without the header
+  std::istringstream in(read_file(path));
+  std::size_t n = 0;
+  for (std::string line; std::getline(in, line);) n += !line.empty();
+  return n == 0 ? 0 : n - 1;
+}
+
+// Linear SimpleRNN(3) -> Dense(1) regression on (8, 4, 2) values, SGD without shuffling, one
+// batch per epoch. With a learning rate far past 2 / the largest curvature the weights grow
+// by orders of magnitude at every step, so the loss overflows to inf or NaN after a few epochs.
+struct Regression {
+  Model<double> model{{4, 2}, "regression"};
+  Sequence<double> x{8, 4, 2};
+  Value<double> y = Value<double>::of(Batch<double>(8, 1));
+  explicit Regression(double learning_rate) {
+    model.add(keras::SimpleRNN(3).activation("linear"));
+    model.add(keras::Dense(1));
+    model.initialize(11);
+    train::SGDOptions sgd;
+    sgd.learning_rate = learning_rate;
+    model.compile(std::make_unique<train::SGD<double>>(sgd), train::Loss<double>::from_name("mean_squared_error"));
+    for (Eigen::Index b = 0; b < 8; ++b) {
+      for (Eigen::Index t = 0; t < 4; ++t)
+        for (Eigen::Index f = 0; f < 2; ++f) x(b, t, f) = std::sin(1.0 + b + 3.0 * t + 7.0 * f) * 10.0;
+      y.matrix(b, 0) = std::cos(static_cast<double>(b));
+    }
+  }
+  train::FitOptions options(int epochs) const {
+    train::FitOptions o;
+    o.epochs = epochs;
+    o.batch_size = 8;
+    o.shuffle = false;
+    o.verbose = train::Verbosity::silent;
+    return o;
+  }
+};
+
+void expect_same_weights(const std::vector<Tensor<double>>& a, const std::vector<Tensor<double>>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].shape, b[i].shape) << "weight " << i;
+    EXPECT_EQ(a[i].values, b[i].values) << "weight " << i;
+  }
+}
+
+TEST(FitCheckpoint, HoldsTheWeightsAndHistoryOfTheLastEpoch) {
+  Regression r(1e-4);
+  auto o = r.options(3);
+  o.checkpoint.weights = temp_path("ckpt.weights");
+  o.checkpoint.history = temp_path("ckpt.csv");
+  const auto h = r.model.fit(r.x, r.y, o);
+  expect_same_weights(io::load_weights<double>(o.checkpoint.weights), r.model.get_weights());
+  std::ostringstream csv;
+  h.write_csv(csv);
+  EXPECT_EQ(read_file(o.checkpoint.history), csv.str());
+  EXPECT_FALSE(exists(o.checkpoint.weights + ".tmp"));
+  EXPECT_FALSE(exists(o.checkpoint.history + ".tmp"));
+  // A checkpoint that cannot be written is an io_error naming the model and the path.
+  o.checkpoint.weights = "/nonexistent-dir/w";
+  try {
+    r.model.fit(r.x, r.y, o);
+    FAIL();
+  } catch (const io_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("birnn::Model 'regression': fit: checkpoint '/nonexistent-dir/w'"));
+  }
+  std::remove(temp_path("ckpt.weights").c_str());
+  std::remove(temp_path("ckpt.csv").c_str());
+}
+
+TEST(FitCheckpoint, ANonFiniteLossStopsFitWithTheLastGoodEpochInTheModelAndOnDisk) {
+  Regression r(1e40);
+  auto o = r.options(50);
+  o.checkpoint.weights = temp_path("nan.weights");
+  o.checkpoint.history = temp_path("nan.csv");
+  std::remove(o.checkpoint.weights.c_str());
+  std::remove(o.checkpoint.history.c_str());
+  const auto start = r.model.get_weights();
+  try {
+    r.model.fit(r.x, r.y, o);
+    FAIL() << "the loss should have overflowed";
+  } catch (const value_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("fit stopped in epoch"));
+    EXPECT_THAT(e.what(), HasSubstr("(as the checkpoint has)"));
+  }
+  // The good epochs are on disk, every loss finite; the model holds their weights.
+  const std::size_t good = csv_rows(o.checkpoint.history);
+  ASSERT_GE(good, 1u) << "the setup should diverge after at least one good epoch";
+  std::istringstream csv(read_file(o.checkpoint.history));
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line, "epoch,loss");
+  while (std::getline(csv, line)) EXPECT_TRUE(std::isfinite(std::stod(line.substr(line.find(',') + 1)))) << line;
+  expect_same_weights(r.model.get_weights(), io::load_weights<double>(o.checkpoint.weights));
+  // Those are the weights of `good` epochs trained afresh, which do not fail.
+  Regression fresh(1e40);
+  fresh.model.set_weights(start);
+  fresh.model.fit(fresh.x, fresh.y, fresh.options(static_cast<int>(good)));
+  expect_same_weights(r.model.get_weights(), fresh.model.get_weights());
+  // The optimizer went back too: one more good epoch from here is that fresh run's next one.
+  EXPECT_EQ(r.model.optimizer().iterations(), fresh.model.optimizer().iterations());
+  std::remove(o.checkpoint.weights.c_str());
+  std::remove(o.checkpoint.history.c_str());
+}
+
+TEST(FitCheckpoint, AFailureInTheFirstEpochGivesBackTheStartingWeights) {
+  Regression r(1e-4);
+  const auto start = r.model.get_weights();
+  r.y.matrix(7, 0) = std::numeric_limits<double>::quiet_NaN();  // the last sample's target
+  auto o = r.options(3);
+  o.batch_size = 2;  // three good steps before the NaN target's batch
+  try {
+    r.model.fit(r.x, r.y, o);
+    FAIL();
+  } catch (const value_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("fit stopped in epoch 1, the model has the weights it started with"));
+  }
+  expect_same_weights(r.model.get_weights(), start);
+  EXPECT_EQ(r.model.optimizer().iterations(), 0);
+}
+
+TEST(FitCheckpoint, AKilledFitLeavesACompleteCheckpointOfAFinishedEpoch) {
+  const std::string weights = temp_path("killed.weights"), history = temp_path("killed.csv");
+  for (int delay_ms : {1, 9, 37}) {
+    std::remove(weights.c_str());
+    std::remove(history.c_str());
+    Regression r(1e-4);
+    const auto start = r.model.get_weights();
+    auto o = r.options(1000000);
+    o.checkpoint.weights = weights;
+    o.checkpoint.history = history;
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {  // trains until it is killed
+      try {
+        r.model.fit(r.x, r.y, o);
+      } catch (...) {
+      }
+      _exit(3);
+    }
+    for (int i = 0; i < 20000 && !exists(history); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the child ended by itself, status " << status;
+    // Both files are whole: the weights parse, the history has one row per finished epoch.
+    // The weights are renamed first, so they are of that epoch or of the one after it.
+    const auto saved = io::load_weights<double>(weights);
+    const std::size_t epochs = csv_rows(history);
+    ASSERT_GE(epochs, 1u);
+    Regression fresh(1e-4);
+    fresh.model.set_weights(start);
+    fresh.model.fit(fresh.x, fresh.y, fresh.options(static_cast<int>(epochs)));
+    if (saved[0].values != fresh.model.get_weights()[0].values)
+      fresh.model.fit(fresh.x, fresh.y, fresh.options(1));
+    expect_same_weights(saved, fresh.model.get_weights());
+  }
+  std::remove(weights.c_str());
+  std::remove(history.c_str());
+  std::remove((weights + ".tmp").c_str());
+  std::remove((history + ".tmp").c_str());
+}
+
+TEST(AtomicFile, AWriterThatThrowsLeavesTheOldFileWholeAndNoTemporary) {
+  const std::string path = temp_path("atomic.txt");
+  detail::write_file_atomically(path, "test", [](std::ostream& os) { os << "old contents"; });
+  EXPECT_EQ(read_file(path), "old contents");
+  EXPECT_THROW(detail::write_file_atomically(path, "test",
+                                             [](std::ostream& os) {
+                                               os << "half of the new";
+                                               throw std::runtime_error("interrupted");
+                                             }),
+               std::runtime_error);
+  EXPECT_EQ(read_file(path), "old contents");
+  EXPECT_FALSE(exists(path + ".tmp"));
+  detail::write_file_atomically(path, "test", [](std::ostream& os) { os << "new"; });
+  EXPECT_EQ(read_file(path), "new");
+  try {
+    detail::write_file_atomically("/nonexistent-dir/f", "birnn::io::save_weights '/nonexistent-dir/f'",
+                                  [](std::ostream& os) { os << "x"; });
+    FAIL();
+  } catch (const io_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("birnn::io::save_weights '/nonexistent-dir/f': cannot open '/nonexistent-dir/f.tmp'"));
+  }
   std::remove(path.c_str());
 }
 

@@ -497,7 +497,7 @@ class Model {
     require_compiled("fit");
     check_fit_data(x, mask, y, "fit");
     return train::fit_loop<Scalar>(
-        x, mask, y, o, accuracy_, detail::cat("birnn::Model '", name_, "': fit"),
+        *this, x, mask, y, o, accuracy_, detail::cat("birnn::Model '", name_, "': fit"),
         [&](const auto& xb, const Mask* mb, const Value<Scalar>& yb, train::AccuracyCount* acc) {
           return train_step(xb, mb, yb, acc);
         },

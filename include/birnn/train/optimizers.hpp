@@ -259,6 +259,27 @@ class Optimizer {
     return Tensor<Scalar>(shapes_[index], std::vector<Scalar>(a.data(), a.data() + a.size()));
   }
 
+  /// What `apply` changes besides the weights: the iteration count and the slots. `fit` keeps
+  /// the state of its last good epoch and gives it back when an epoch fails.
+  struct State {
+    std::int64_t iterations = 0;
+    bool built = false;
+    std::vector<std::vector<Eigen::Index>> shapes;
+    std::vector<std::vector<Array>> slots;  // [weight][slot]
+  };
+  State state() const { return {iterations_, built_, shapes_, slots_}; }
+  /// @throws config_error for a state whose slots are not this optimizer's (nothing changes then).
+  void set_state(State s) {
+    for (const auto& w : s.slots)
+      if (w.size() != slot_names_.size() || s.slots.size() != s.shapes.size())
+        throw config_error(birnn::detail::cat("birnn::train::", name_, ": set_state: slots per weight: expected ",
+                                              slot_names_.size(), ", got ", w.size()));
+    iterations_ = s.iterations;
+    built_ = s.built;
+    shapes_ = std::move(s.shapes);
+    slots_ = std::move(s.slots);
+  }
+
  protected:
   /// @throws config_error for a non-finite learning rate or more than one clipping argument.
   Optimizer(std::string name, double learning_rate, const ClipOptions& clip, std::vector<std::string> slot_names)
