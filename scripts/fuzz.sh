@@ -132,7 +132,7 @@ for t in "${targets[@]}"; do
         kind=""
         grep -q 'libFuzzer: timeout' "$log" && [[ "$frame" == *libhdf5* ]] && kind=hang
         [[ "$asan" == *libhdf5* ]] && kind=asan
-        if [ -n "$kind" ] && [ -n "$unit" ] && [ "$known" -lt 5 ] && [ $(( SECONDS - start )) -lt "$seconds" ]; then
+        if [ -n "$kind" ] && [ -n "$unit" ] && [ $(( SECONDS - start )) -lt "$seconds" ]; then
             known=$((known + 1))
             mv "$unit" "$artifacts/known-hdf5-$kind-$(basename "$unit")"
             cp "$log" "$log.known-hdf5-$kind-$known"

@@ -10,7 +10,7 @@
 set -euo pipefail
 
 BIRNN_ALL_PACKAGES=(libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
-                    libhdf5-dev libzip-dev)
+                    libhdf5-dev libzip-dev clang-14 libclang-rt-14-dev)
 
 birnn_install_deps() {
     local packages=("$@")

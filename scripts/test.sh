@@ -6,12 +6,15 @@
 # 1. build/ci       optimised (-O2, no debug info), -Werror, tests + benchmarks + examples; ctest.
 # 2. build/ci-asan  AddressSanitizer + UBSan, -Werror, assertions on, tests + examples;
 #                   ctest without the slow `packaging` tests (they do not use the
-#                   sanitizer flags anyway). --quick skips this pass.
+#                   sanitizer flags anyway).
+# 3. build/ci-fuzz  the libFuzzer targets (clang-14, ASan + UBSan), 30 s each from the
+#                   committed corpus (scripts/fuzz.sh; docs/reliability.md).
+#                   --quick skips passes 2 and 3.
 # Missing Debian packages are installed first (scripts/install-deps.sh).
 set -euo pipefail
 
 usage() {
-    sed -n '2,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 quick=0
@@ -58,7 +61,7 @@ step="testing build/ci"
 ctest --test-dir build/ci --output-on-failure --no-tests=error -j "$jobs"
 
 if [ "$quick" -eq 1 ]; then
-    echo "birnn test.sh: PASSED build/ci in ${SECONDS}s (sanitizer pass skipped: --quick)"
+    echo "birnn test.sh: PASSED build/ci in ${SECONDS}s (sanitizer and fuzz passes skipped: --quick)"
     exit 0
 fi
 
@@ -84,4 +87,12 @@ cmake --build build/ci-asan -j "$jobs"
 step="testing build/ci-asan"
 ctest --test-dir build/ci-asan --output-on-failure --no-tests=error -j "$jobs" -LE packaging
 
-echo "birnn test.sh: PASSED build/ci and build/ci-asan (ASan+UBSan) in ${SECONDS}s"
+# ---- Pass 3: fuzzing ---------------------------------------------------------------------
+# Every loader's libFuzzer target for 30 s from the committed corpus, after replaying the
+# committed regression inputs; a crash, leak, timeout or out-of-memory fails. -O0: the
+# targets compile 3x faster, and a short run finds what the corpus reaches either way.
+step="fuzzing (build/ci-fuzz)"
+unset ASAN_OPTIONS UBSAN_OPTIONS
+scripts/fuzz.sh --build-dir build/ci-fuzz --cxx-flags "-O0 -g1" --all 30
+
+echo "birnn test.sh: PASSED build/ci, build/ci-asan (ASan+UBSan) and build/ci-fuzz (libFuzzer) in ${SECONDS}s"
