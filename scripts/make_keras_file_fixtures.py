@@ -44,6 +44,10 @@ How the files are made
   top_level_model_weights group, configs serialized entirely in the legacy form, and
   layer_names / weight_names as fixed-length strings; it follows keras-team/keras tag v2.6.0 keras/saving/hdf5_format.py
   (the first standalone copy of that code; TensorFlow's own copy is not mirrored here).
+  `tf2_bidi_cudnngru` (Bidirectional(CuDNNGRU)) follows tf_keras/layers/rnn/cudnn_gru.py,
+  base_cudnn_rnn.py and hdf5_format.py `_convert_rnn_weights` as read at commit
+  6add81a967a830418b1507ac99ddba2d4e43a62b of github.com/keras-team/tf-keras (the local mirror
+  no longer held tf-keras when it was added).
   Each of these files is then loaded by the Keras 3 above (legacy loader) as a check; the
   results are in each case's `keras3_load` field.
 
@@ -1001,6 +1005,15 @@ class TF2:
                   "bias_constraint": None})
         return c
 
+    def cudnn_gru(self, name, k3cfg, go_backwards=None):
+        """cudnn_gru.CuDNNGRU.get_config: _CuDNNRNN's keys (return_sequences, return_state,
+        go_backwards, stateful, time_major) after the Layer base, then units, the three
+        initializers, four regularizers and three constraints (no unit_forget_bias, activation,
+        recurrent_activation, use_bias, dropout, implementation or reset_after)."""
+        c = self.cudnn_lstm(name, k3cfg, go_backwards)
+        del c["unit_forget_bias"]
+        return c
+
     def bidirectional(self, name, merge_mode, layer_obj, backward_obj=None, batch_input_shape=None):
         # bidirectional.Bidirectional.get_config: Layer base, then Wrapper's "layer",
         # then "merge_mode", then "backward_layer" when one was given.
@@ -1178,6 +1191,31 @@ def to_cudnn_lstm(weights):
     return [kc, rc, bc]
 
 
+def to_cudnn_gru(weights):
+    """GRU(reset_after=True) [kernel, recurrent_kernel, bias [2, 3 * units]] -> CuDNNGRU's variables.
+
+    The inverse of hdf5_format._convert_rnn_weights (source "CuDNNGRU" -> target
+    "GRU(reset_after=True)", convert_gru_weights(from_cudnn=True)): that converts each gate's
+    input kernel k [input, units] with k.T.reshape(k.shape, order="F"), each gate's recurrent
+    kernel with k.T, and reshapes the [6 * units] bias to [2, 3 * units] (row 0 input biases,
+    row 1 recurrent biases, gates z, r, h in both). CuDNNGRU.build makes kernel [input, 3 * units],
+    recurrent_kernel [units, 3 * units], bias [6 * units]; _process_batch hands cuDNN the gate
+    blocks in cuDNN's order r, z, h (canonical_to_params), the same maths as GRU(reset_after=True)
+    with tanh / sigmoid. Unlike LSTM there is no bias split to choose: both halves are GRU's.
+    """
+    k, r, b = (np.asarray(w, np.float32) for w in weights)
+    assert b.shape == (2, r.shape[1]), "CuDNNGRU is GRU(reset_after=True): bias [2, 3 * units]"
+    kc = np.hstack([g.T.reshape(g.shape, order="C") for g in np.hsplit(k, 3)])
+    rc = np.hstack([g.T for g in np.hsplit(r, 3)])
+    bc = b.reshape(-1).astype(np.float32)
+    # round trip through tf-keras's own conversion
+    back_k = np.hstack([g.T.reshape(g.shape, order="F") for g in np.hsplit(kc, 3)])
+    back_r = np.hstack([g.T for g in np.hsplit(rc, 3)])
+    back_b = np.array(bc).reshape((2, -1))
+    assert np.array_equal(back_k, k) and np.array_equal(back_r, r) and np.array_equal(back_b, b)
+    return [kc, rc, bc]
+
+
 def tf2_fixtures():
     """The tf.keras 2.x files: each returns a dict describing how to write it."""
     out = []
@@ -1332,6 +1370,37 @@ def tf2_fixtures():
                          "The weights are those of conformance case bidi_lstm_sum_seq1_state0 converted to the cuDNN layout "
                          "(see cudnn_layout); CuDNNLSTM computes an LSTM with tanh / sigmoid, so that case's outputs apply. "
                          "The config has no activation, recurrent_activation, use_bias, dropout or implementation keys."})
+
+    # T6b: Bidirectional(CuDNNGRU).
+    case = load_case("bidi_gru_concat_seq1_state0")
+    L = case["layers"][0]
+    fw = L["config"]["layer"]["config"]
+    cfg = TF2.sequential("sequential", [
+        TF2.input_layer("input_1", L["build_config"]["input_shape"]),
+        {"class_name": "Bidirectional", "config": t.bidirectional(
+            "bidirectional", "concat", t.obj("keras.layers", "CuDNNGRU", t.cudnn_gru("cu_dnngru", fw)))}])
+    w = case_weights(L)
+    cw = to_cudnn_gru(w[:3]) + to_cudnn_gru(w[3:])
+    names = [f"bidirectional/{d}_cu_dnngru/{n}:0" for d in ("forward", "backward")
+             for n in ("kernel", "recurrent_kernel", "bias")]
+    out.append({"slug": "bidi_cudnngru", "case": case["name"], "format": "tf_keras2_h5", "keras_version": "2.15.0",
+                "model_config": cfg, "layers": [("bidirectional", list(zip(names, cw)))], "cudnn": "gru",
+                "cudnn_layout": {
+                    "kernel": "[input, 3 * units], gates z, r, h; each gate block k holds the GRU block K as "
+                              "K.T.reshape(K.shape) (C order), i.e. GRU K = k.T.reshape(k.shape, order='F')",
+                    "recurrent_kernel": "[units, 3 * units], gates z, r, h; each gate block is the GRU block transposed",
+                    "bias": "[6 * units]: input biases (z, r, h) then recurrent biases (z, r, h); GRU(reset_after=True) "
+                            "bias [2, 3 * units] = bias.reshape(2, -1)",
+                    "source": "tf-keras tf_keras/layers/rnn/cudnn_gru.py CuDNNGRU.build / _process_batch / get_config, "
+                              "base_cudnn_rnn.py _CuDNNRNN.get_config, saving/legacy/hdf5_format.py _convert_rnn_weights "
+                              "(read at commit 6add81a967a830418b1507ac99ddba2d4e43a62b of github.com/keras-team/tf-keras)"},
+                "description": "tf.keras 2.15 Bidirectional(tf.compat.v1.keras.layers.CuDNNGRU): weights in cuDNN layout, bias [6 * units]",
+                "notes": "No cell level in the weight names (CuDNNGRU owns its weights): "
+                         "bidirectional/forward_cu_dnngru/kernel:0 (default name to_snake_case('CuDNNGRU') = 'cu_dnngru'). "
+                         "The weights are those of conformance case bidi_gru_concat_seq1_state0 (GRU reset_after=True) "
+                         "converted to the cuDNN layout (see cudnn_layout); CuDNNGRU computes GRU(reset_after=True) with "
+                         "tanh / sigmoid, so that case's outputs apply. The config has no activation, recurrent_activation, "
+                         "use_bias, dropout, implementation or reset_after keys."})
 
     # T7: backward_layer of another type.
     case = load_case("backlayer_lstm_gru_concat_seq1")
@@ -1725,12 +1794,16 @@ def main():
             # gate block flattened in C order, taken as a row-major [units, input] matrix W with
             # gates = W x), independently of the tf-keras conversion used to write them.
             cw = [v for _, v in t["layers"][0][1]]
+            gates = 3 if t.get("cudnn") == "gru" else 4
             lw = []
             for k, r, b in (cw[:3], cw[3:]):
                 units = r.shape[0]
-                K = np.hstack([g.reshape(-1).reshape(units, g.shape[0]).T for g in np.hsplit(k, 4)])
-                R = np.hstack([g.reshape(-1).reshape(units, units).T for g in np.hsplit(r, 4)])
-                lw += [K, R, b[:4 * units].astype(np.float64) + b[4 * units:]]
+                K = np.hstack([g.reshape(-1).reshape(units, g.shape[0]).T for g in np.hsplit(k, gates)])
+                R = np.hstack([g.reshape(-1).reshape(units, units).T for g in np.hsplit(r, gates)])
+                if gates == 3:  # GRU(reset_after=True): input biases, then recurrent biases
+                    lw += [K, R, b.reshape(2, 3 * units)]
+                else:  # LSTM: the two halves summed
+                    lw += [K, R, b[:4 * units].astype(np.float64) + b[4 * units:]]
             layer = dict(case["layers"][0], weights=[arr(None, v) for v in lw])
             cref = ref_stack([layer], case_inputs(case))
             checks["cudnn_semantics_reference_max_abs_err"] = max_err(cref, expected)
@@ -1775,11 +1848,14 @@ def main():
     total = 0
     print(f"{'file':44s} {'bytes':>7s}  checks")
     for fn, checks in summary:
-        size = os.path.getsize(os.path.join(out_dir, fn))
+        path = os.path.join(out_dir, fn)
+        if not os.path.exists(path):  # moved by apply_runner_contract
+            path = os.path.join(out_dir, FUNCTIONAL_DIR, fn)
+        size = os.path.getsize(path)
         total += size
         print(f"{fn:44s} {size:7d}  " + ", ".join(f"{k}={v:.2g}" if isinstance(v, float) else f"{k}={v}"
                                                   for k, v in checks.items()))
-    all_size = sum(os.path.getsize(os.path.join(out_dir, f)) for f in os.listdir(out_dir))
+    all_size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out_dir) for f in fs)
     print(f"model files {total} bytes; directory {all_size} bytes")
     if problems:
         print("DISAGREEMENTS:")
@@ -1866,11 +1942,12 @@ def write_readme(out_dir, fixtures, tf2, keras_version, keras_commit, keras_how,
     w("- tf.keras 2 files: `keras3_load` is Keras 3's `load_model` on the file. It fails on every LSTM/GRU file")
     w("  (`Unrecognized keyword arguments passed to LSTM: {'time_major': False}`: Keras 3 removed that argument; the")
     w("  same error users report for real tf.keras 2 files, keras-team/keras#20750), on the TF 2.4 file (its nested")
-    w("  legacy `{class_name, config}` layer is not found), and on CuDNNLSTM (no such class in Keras 3).")
+    w("  legacy `{class_name, config}` layer is not found), and on CuDNNLSTM / CuDNNGRU (no such classes in")
+    w("  Keras 3).")
     w("  `keras3_load_weights_into_case_model` builds the conformance case's model in Keras 3 and calls")
-    w("  `load_weights(file)`: Keras 3's legacy loader reads the weights of every file but two as expected; the")
-    w("  hard_sigmoid file then differs (Keras 3 applies its own x / 6 + 0.5) and the CuDNNLSTM file is refused (Keras")
-    w("  3 has no cuDNN weight conversion). `cudnn_semantics_reference_max_abs_err` reads the CuDNNLSTM arrays the way")
+    w("  `load_weights(file)`: Keras 3's legacy loader reads the weights of every file but three as expected; the")
+    w("  hard_sigmoid file then differs (Keras 3 applies its own x / 6 + 0.5) and the CuDNNLSTM and CuDNNGRU files are")
+    w("  refused (Keras 3 has no cuDNN weight conversion). `cudnn_semantics_reference_max_abs_err` reads the cuDNN arrays the way")
     w("  cuDNN does and runs the NumPy reference; `keras3_with_keras2_hard_sigmoid_max_abs_err` runs Keras 3's LSTM")
     w("  with recurrent_activation clip(0.2 x + 0.5) as an independent check of the Keras 2 hard_sigmoid outputs.")
     w("")
@@ -1925,6 +2002,11 @@ def write_readme(out_dir, fixtures, tf2, keras_version, keras_commit, keras_how,
         "**CuDNNLSTM** (`tf2_bidi_cudnnlstm.h5`) stores cuDNN's layout: per gate, the input kernel block is in a "
         "Fortran/C-swapped order, the recurrent block transposed, and the bias is [8 * units] (input + recurrent "
         "halves, to be summed). Its JSON's `cudnn_layout` gives the conversion (tf-keras _convert_rnn_weights).",
+        "**CuDNNGRU** (`tf2_bidi_cudnngru.h5`) is GRU(reset_after=True) with tanh / sigmoid in cuDNN's layout: the "
+        "same per-gate kernel reordering and transposes (3 gates z, r, h), and a flat [6 * units] bias (input biases, "
+        "then recurrent biases: GRU's [2, 3 * units] bias reshaped). Its JSON's `cudnn_layout` gives the conversion; "
+        "the tf-keras source was read from github.com/keras-team/tf-keras at commit 6add81a967a8 (not in the local "
+        "mirror).",
         "**hard_sigmoid**: Keras 3 files mean clip(x / 6 + 0.5); tf.keras 2 files mean clip(0.2 x + 0.5) "
         "(`tf2_bidi_lstm_hardsig.h5`). Keras 3 loading the tf.keras 2 file silently uses its own (see that case's checks).",
         "**Bidirectional backward_layer in Keras 3 configs** is always written (saving the copies Keras made), and a "
@@ -1991,6 +2073,7 @@ def write_readme(out_dir, fixtures, tf2, keras_version, keras_commit, keras_how,
     block("tf_keras2_h5, TensorFlow 2.4 / h5py 2.10: `tf2_bidi_lstm_hardsig.h5` (fixed-length name arrays)",
           h5_layout(os.path.join(out_dir, "tf2_bidi_lstm_hardsig.h5")))
     block("tf_keras2_h5: `tf2_bidi_cudnnlstm.h5`", h5_layout(os.path.join(out_dir, "tf2_bidi_cudnnlstm.h5")))
+    block("tf_keras2_h5: `tf2_bidi_cudnngru.h5`", h5_layout(os.path.join(out_dir, "tf2_bidi_cudnngru.h5")))
     block("tf_keras2_weights_h5: `tf2w_tagger.h5`", h5_layout(os.path.join(out_dir, "tf2w_tagger.h5")),
           "model.save_weights('w.h5'): save_weights_to_hdf5_group on the file's root group.")
     for fn, title in (("tf2_bidi_lstm_concat.h5", "tf.keras 2.15 (mixed serialization)"),
@@ -2001,6 +2084,19 @@ def write_readme(out_dir, fixtures, tf2, keras_version, keras_commit, keras_how,
             mc = mc.decode() if isinstance(mc, bytes) else mc
         block(f"model_config of `{fn}`: {title}", compact_json(json.loads(mc)),
               "The root attribute is this JSON on one line (json.dumps default separators); re-indented here.")
+    w("## Case files and the conformance runner")  # (apply_runner_contract)
+    w("")
+    w("Each `<name>.json` follows the conformance runner's case contract (tests/conformance/case.hpp):")
+    w("a full model file has `\"model_file\": \"<file>\"` (relative to the case); a weights-only file")
+    w("has `\"layers\"` (the model's layer configs, `build_config` on the first) and")
+    w("`\"weights_file\": \"<file>\"`: the runner builds the model from `layers`, then loads the")
+    w("weights. `inputs`, `mask`, `outputs` and `tolerance` are as in the golden cases. ctest")
+    w("`conformance_keras_files` runs `birnn_conformance tests/data/keras_files`.")
+    w("")
+    w("The two Functional-model fixtures (`k3_func_*`) sit in `functional/`: birnn does not read")
+    w("Functional models yet, so the runner does not read that directory; a unit test checks that")
+    w("loading them is refused by name. `make_keras_file_fixtures.py --contract-only` rewrites")
+    w("the cases' runner fields without running Keras (`apply_runner_contract`).")
     with open(os.path.join(out_dir, "README.md"), "w") as f:
         f.write("\n".join(lines).rstrip() + "\n")
 
