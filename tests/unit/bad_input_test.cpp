@@ -16,6 +16,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "message_of.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -33,18 +35,7 @@ namespace keras = birnn::keras;
 
 std::string temp_path(const std::string& name) { return ::testing::TempDir() + "birnn_bad_input_" + name; }
 
-/// The message of the `E` that `f` throws, or a text saying what happened instead.
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("wrong exception type: ") + e.what();
-  }
-  return "no exception";
-}
+using birnn_test::message_of;
 
 void put_le(std::string& b, std::uint64_t v, int n) {
   for (int k = 0; k < n; ++k) b.push_back(static_cast<char>((v >> (8 * k)) & 0xFF));

@@ -10,6 +10,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "message_of.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -40,17 +42,7 @@ std::string temp_file(const std::string& name, const std::vector<char>& bytes) {
   return p.string();
 }
 
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("wrong exception type: ") + e.what();
-  }
-  return "no exception";
-}
+using birnn_test::message_of;
 
 TEST(KerasFiles, TheKindComesFromTheBytesNotTheName) {
   EXPECT_EQ(keras::file_kind(dir + "k3_tagger.keras"), keras::FileKind::zip);

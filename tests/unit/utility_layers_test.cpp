@@ -13,6 +13,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "message_of.hpp"
+
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -32,17 +34,7 @@ using Seq = birnn::Sequence<double>;
 using testing::AllOf;
 using testing::HasSubstr;
 
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("another exception: ") + e.what();
-  }
-  return "no exception";
-}
+using birnn_test::message_of;
 
 std::unique_ptr<Layer<double>> build(const k::LayerConfig& c, const Shape& input) {
   birnn::detail::LayerNames names;
