@@ -138,6 +138,10 @@ TEST(BadInput, AWeightsFileClaimingAHugeTensorIsAnIoErrorBeforeAnyAllocation) {
               AllOf(HasSubstr("birnn::io::load_weights 'w.bin'"), HasSubstr("tensor 0 of shape (131072, 131072)"),
                     HasSubstr("needs 68719476736 bytes, the file holds 0 more: the file ends early")));
   EXPECT_THAT(parse_message(weights_header(4, {4294967296, 8})), HasSubstr("tensor 0 is too large"));
+  // A zero makes the tensor empty, but the other dimensions' product (2^64, which wraps to 0
+  // in 64 bits) is refused all the same (fuzz finding 11).
+  EXPECT_THAT(parse_message(weights_header(4, {4294967296, 4294967296, 0})), HasSubstr("tensor 0 is too large"));
+  EXPECT_THAT(parse_message(weights_header(4, {0, 4294967296, 4294967296})), HasSubstr("tensor 0 is too large"));
   EXPECT_THAT(parse_message(weights_header(4, {8589934592})), HasSubstr("tensor 0 dimension too large: 8589934592"));
   EXPECT_THAT(parse_message(weights_header(4, {2}, 1ull << 40)),
               HasSubstr("tensor count: expected at most 1048576, got 1099511627776"));

@@ -102,12 +102,18 @@ std::vector<Tensor<Scalar>> parse_weights_file(const unsigned char* bytes, std::
     const std::uint64_t rank = u64();
     if (rank > 8) throw fail(cat("tensor ", i, " rank: expected at most 8, got ", rank));
     Tensor<Scalar> t;
-    std::uint64_t n = 1;
+    // n: the value count; nonzero: the product of the nonzero dimensions, bounded too, so
+    // that no product of the shape (Tensor::size, a layer's checks) can overflow, even
+    // where a zero makes the tensor empty ([2^32, 2^32, 0]).
+    std::uint64_t n = 1, nonzero = 1;
     for (std::uint64_t k = 0; k < rank; ++k) {
       const std::uint64_t d = u64();
       if (d > (std::uint64_t{1} << 32)) throw fail(cat("tensor ", i, " dimension too large: ", d));
+      if (d != 0) {
+        if (nonzero > (std::uint64_t{1} << 34) / d) throw fail(cat("tensor ", i, " is too large"));
+        nonzero *= d;
+      }
       n *= d;
-      if (n > (std::uint64_t{1} << 34)) throw fail(cat("tensor ", i, " is too large"));
       t.shape.push_back(static_cast<Eigen::Index>(d));
     }
     // Checked before allocating: the values must be in the file.

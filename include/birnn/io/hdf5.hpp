@@ -285,8 +285,12 @@ class Group {
       if (!mem || H5Tset_size(mem.get(), H5T_VARIABLE) < 0 || H5Tset_cset(mem.get(), cset) < 0)
         throw io_error(detail::cat("'", file_->name, "': cannot read the ", where));
       std::vector<char*> ptrs(n, nullptr);
-      if (n && H5Aread(attr.get(), mem.get(), ptrs.data()) < 0)
+      if (n && H5Aread(attr.get(), mem.get(), ptrs.data()) < 0) {
+        // A read that fails part way may have allocated some of the strings already.
+        for (char* p : ptrs)
+          if (p) H5free_memory(p);
         throw io_error(detail::cat("'", file_->name, "': cannot read the ", where));
+      }
       std::size_t total = 0;
       for (char* p : ptrs) {
         const std::size_t len = p ? std::strlen(p) : 0;

@@ -70,12 +70,38 @@ inline std::string label_of(const json& layer) {
 }
 
 template <class T>
+struct is_integer_list : std::false_type {};
+template <class I, class A>
+struct is_integer_list<std::vector<I, A>> : std::is_integral<I> {};
+
+/// Whether `v` is an integer, or a list of integers, as `T` asks: nlohmann converts a JSON
+/// float to an integer type with a cast, which is undefined for one out of range (1e30).
+template <class T>
+bool holds_integers_for(const json& v) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    return v.is_number_integer();
+  } else if constexpr (is_integer_list<T>::value) {
+    if (!v.is_array()) return false;
+    for (const auto& e : v)
+      if (!e.is_number_integer()) return false;
+    return true;
+  } else {
+    return true;
+  }
+}
+
+template <class T>
 T get(const json& config, const char* key, const T& fallback, const std::string& label) {
   if (!config.contains(key) || config[key].is_null()) return fallback;
+  const json& v = config[key];
+  const auto wrong = [&] {
+    return config_error(cat(label, ": '", key, "' has the wrong type: ", v.dump().substr(0, 120)));
+  };
+  if (!holds_integers_for<T>(v)) throw wrong();
   try {
-    return config[key].get<T>();
+    return v.get<T>();
   } catch (const json::exception&) {
-    throw config_error(cat(label, ": '", key, "' has the wrong type: ", config[key].dump()));
+    throw wrong();
   }
 }
 
@@ -457,12 +483,21 @@ std::vector<Tensor<Scalar>> weights_from_json(const nlohmann::json& j) {
     if (!t.is_object() || !t.contains("shape") || !t.contains("data"))
       throw weight_error("birnn::keras: a weight needs 'shape' and 'data'");
     Tensor<Scalar> x;
+    const auto bad = [&] {
+      const std::string n = t.contains("name") && t["name"].is_string() ? t["name"].get<std::string>() : "?";
+      return weight_error("birnn::keras: weight '" + n +
+                          "': 'shape' must be a list of integers from 0 to 2^40 and 'data' a list of numbers");
+    };
+    // Each dimension an integer in range before nlohmann converts it (a float cast to an
+    // integer out of range is undefined).
+    if (!t["shape"].is_array()) throw bad();
+    for (const auto& d : t["shape"])
+      if (!d.is_number_integer() || d.get<long long>() < 0 || d.get<long long>() > (1LL << 40)) throw bad();
     try {
       x.shape = t["shape"].get<std::vector<Eigen::Index>>();
       x.values = t["data"].get<std::vector<Scalar>>();
     } catch (const nlohmann::json::exception&) {
-      throw weight_error("birnn::keras: weight '" + t.value("name", std::string("?")) +
-                         "': 'shape' must be a list of integers and 'data' a list of numbers");
+      throw bad();
     }
     w.push_back(std::move(x));
   }
