@@ -48,6 +48,12 @@ How the files are made
   base_cudnn_rnn.py and hdf5_format.py `_convert_rnn_weights` as read at commit
   6add81a967a830418b1507ac99ddba2d4e43a62b of github.com/keras-team/tf-keras (the local mirror
   no longer held tf-keras when it was added).
+  `tf2_func_two_inputs` (a Functional model, in functional/) follows, at the same tag,
+  tf_keras/engine/functional.py `Functional.get_config` / `get_network_config`,
+  tf_keras/engine/node.py `Node.serialize` and base_layer.py `_functional_construction_call`
+  (inbound_nodes kwargs), read at commit 4fa8b74c860182ca6f20fa26347c4fbcac883217 of
+  /work/.mirror/keras-team+tf-keras/repo (fetched again for it); it holds the model and
+  weights of k3_func_two_inputs and takes that case's inputs and outputs (Keras's predict).
   Each of these files is then loaded by the Keras 3 above (legacy loader) as a check; the
   results are in each case's `keras3_load` field.
 
@@ -1055,6 +1061,42 @@ class TF2:
                 "config": {"batch_input_shape": list(batch_input_shape), "dtype": dtype,
                            "sparse": False, "ragged": False, "name": name}}
 
+    def concatenate(self, name, axis=-1):
+        # merging/concatenate.py Concatenate.get_config: the Layer base (base_merge._Merge adds
+        # nothing), then "axis".
+        c = self.base(name)
+        c["axis"] = axis
+        return c
+
+    @staticmethod
+    def node(layer, inbound=None):
+        """One entry of a Functional config's "layers" (functional.py get_network_config):
+        the legacy {"class_name", "config"}, then "name", then "inbound_nodes". An InputLayer's
+        only node is an input node (skipped: []); a layer called once on `inbound` (a layer name,
+        or a list of names for a list argument) has one node, Node.serialize: each tensor of the
+        first call argument as [layer name, node_index, tensor_index, kwargs] (kwargs {}: no
+        other call arguments; `training` and an implicit `mask` are popped by
+        base_layer._functional_construction_call before the node is made), a single tensor
+        wrapped in a list."""
+        entry = dict(layer, name=layer["config"]["name"])
+        if inbound is None:
+            entry["inbound_nodes"] = []
+        else:
+            data = [[n, 0, 0, {}] for n in inbound] if isinstance(inbound, list) else [[inbound, 0, 0, {}]]
+            entry["inbound_nodes"] = [data]
+        return entry
+
+    @staticmethod
+    def functional(name, layers, input_layers, output_layers):
+        # functional.py Functional.get_config: {"name", "trainable"}, then get_network_config adds
+        # "name" (again, same place), "layers", "input_layers", "output_layers" ([layer, node_index,
+        # tensor_index] per model input / output; a list even for one); saving_utils.model_metadata
+        # wraps it as {"class_name": "Functional", "config"}.
+        return {"class_name": "Functional", "config": {
+            "name": name, "trainable": True, "layers": layers,
+            "input_layers": [[n, 0, 0] for n in input_layers],
+            "output_layers": [[n, 0, 0] for n in output_layers]}}
+
     @staticmethod
     def sequential(name, layers):
         # sequential.Sequential.get_config: Model.get_config() is {} for Sequential, then
@@ -1457,6 +1499,38 @@ def tf2_fixtures():
                 "notes": "No model_config and no model_weights group: layer_names, backend and keras_version are attributes of "
                          "the root group, which holds the layer groups and top_level_model_weights directly. Build the model "
                          "from model_config (the conformance case's layers), then load by layer order."})
+
+    # T10: a Functional model (two inputs), the model and weights of k3_func_two_inputs.
+    spec = next(sp for sp in functional_specs() if sp["slug"] == "func_two_inputs")
+    cfg = TF2.functional("two_inputs", [
+        TF2.node(TF2.input_layer("a", [None, 5, 3])),
+        TF2.node(TF2.input_layer("b", [None, 5, 2])),
+        TF2.node({"class_name": "Concatenate", "config": t.concatenate("concatenate", -1)}, ["a", "b"]),
+        TF2.node({"class_name": "Bidirectional", "config": t.bidirectional(
+            "bidirectional", "sum", t.obj("keras.layers", "GRU", t.rnn("GRU", "gru", {"units": 3, "reset_after": True})))},
+            "concatenate"),
+        TF2.node({"class_name": "Dense", "config": t.dense("dense", {"units": 2})}, "bidirectional")],
+        input_layers=["a", "b"], output_layers=["dense"])
+    names = [f"bidirectional/{d}_gru/gru_cell_{i}/{n}:0" for d, i in (("forward", 1), ("backward", 2))
+             for n in ("kernel", "recurrent_kernel", "bias")]
+    layers = [("a", []), ("b", []), ("concatenate", []),
+              ("bidirectional", list(zip(names, spec["weights"]["bidirectional"]))),
+              ("dense", list(zip(["dense/kernel:0", "dense/bias:0"], spec["weights"]["dense"])))]
+    out.append({"slug": "func_two_inputs", "case": None, "functional": spec, "format": "tf_keras2_h5",
+                "keras_version": "2.15.0", "model_config": cfg, "layers": layers,
+                "description": "tf.keras 2.15 model.save('m.h5') of keras.Model(inputs=[a, b], outputs=...): "
+                               + spec["description"] + " (the model and weights of k3_func_two_inputs)",
+                "notes": "model_config is {class_name: Functional, config: {name, trainable, layers, input_layers, "
+                         "output_layers}} (functional.py Functional.get_config + get_network_config, use_legacy_config "
+                         "set by hdf5_format.save_model_to_hdf5): each layer {class_name, config, name, inbound_nodes}; "
+                         "the InputLayers a and b have inbound_nodes [], the others one node each, "
+                         "[[[inbound layer, node_index, tensor_index, kwargs {}], ...]] (node.py Node.serialize); "
+                         "input_layers [[a, 0, 0], [b, 0, 0]], output_layers [[dense, 0, 0]]. Unlike a Sequential's, a "
+                         "Functional model's model.layers includes its InputLayers, so layer_names is a, b, concatenate, "
+                         "bidirectional, dense and a, b, concatenate have groups with an empty weight_names. Weights as in "
+                         "the first Bidirectional(GRU) of a session: bidirectional/forward_gru/gru_cell_1/kernel:0, "
+                         "backward_gru/gru_cell_2. Expected outputs: Keras 3's predict of k3_func_two_inputs (same "
+                         "weights, same inputs)."})
     return out
 
 
@@ -1600,7 +1674,7 @@ def apply_runner_contract(out_dir):
             doc["model_file"] = doc["file"]
         with open(path, "w") as f:
             f.write(dump(doc))
-        if doc["name"].startswith("k3_func_"):
+        if doc["name"].startswith(("k3_func_", "tf2_func_")):
             for name in (fn, doc["file"]):
                 os.replace(os.path.join(out_dir, name), os.path.join(func_dir, name))
 
@@ -1679,7 +1753,8 @@ def main():
     # ---------------- tf.keras 2.x files (h5py) ----------------
     tf2 = tf2_fixtures()
     for t in tf2:
-        t["description"] = t["description"] + ". Model: " + describe_stack(load_case(t["case"] or t["weights_case"]))
+        if "functional" not in t:
+            t["description"] = t["description"] + ". Model: " + describe_stack(load_case(t["case"] or t["weights_case"]))
         name = f"{FORMAT_PREFIX[t['format']]}_{t['slug']}"
         path = os.path.join(out_dir, name + ".h5")
         if t["format"] == "tf_keras2_h5":
@@ -1703,6 +1778,11 @@ def main():
             item["inputs"] = [v.tolist() for v in fx["spec"]["inputs"]]
         load.append(item)
     for t in tf2:
+        if "functional" in t:
+            spec = t["functional"]
+            load.append({"id": t["name"], "path": t["file"], "case": None, "builder": spec["builder"],
+                         "how": "load_model", "also_weights": True, "inputs": [v.tolist() for v in spec["inputs"]]})
+            continue
         case = load_case(t["case"] or t["weights_case"])
         load.append({"id": t["name"], "path": t["file"], "case": case["name"], "builder": "case",
                      "how": "load_weights" if t["format"] == "tf_keras2_weights_h5" else "load_model",
@@ -1766,11 +1846,28 @@ def main():
         summary.append((fx["name"] + FORMAT_EXT[fx["format"]], checks))
 
     for t in tf2:
-        case = load_case(t["case"] or t["weights_case"])
-        hs = t.get("hard_sigmoid", "keras3")
-        ref = ref_stack(case["layers"], case_inputs(case), hs)
         checks = {}
-        if t["case"]:
+        if "functional" in t:
+            spec = t["functional"]
+            pred = [np.asarray(v) for v in r1["items"][spec["slug"]]["predict"]]
+            expected = pred
+            ref = ref_functional(spec)
+            outputs = [arr("output", pred[0])]
+            reference = (f"Keras {keras_version} model.predict (numpy backend, float32) of the same model and weights "
+                         f"(k3_{spec['slug']}'s outputs)")
+            tol = {"atol": 1e-05, "rtol": 0.0001}
+            inputs = [{"name": n, **arr(None, v)} for n, v in zip(("a", "b"), spec["inputs"])]
+        else:
+            case = load_case(t["case"] or t["weights_case"])
+            hs = t.get("hard_sigmoid", "keras3")
+            ref = ref_stack(case["layers"], case_inputs(case), hs)
+            inputs = case["inputs"]
+        if "functional" in t:
+            # the same inputs and outputs as the Keras 3 fixture of this model (written above)
+            with open(os.path.join(out_dir, f"k3_{spec['slug']}.json")) as f:
+                k3doc = json.load(f)
+            assert k3doc["inputs"] == inputs and k3doc["outputs"] == outputs, "differs from k3_" + spec["slug"]
+        elif t["case"]:
             expected = case_outputs(case)
             outputs = case["outputs"]
             reference = f"conformance case {case['name']}: {case['reference']}"
@@ -1818,7 +1915,7 @@ def main():
                 got = [np.asarray(v) for v in res["predict"]]
                 checks[key + "_max_abs_err"] = max_err(got, expected)
         doc = {"name": t["name"], "description": t["description"], "file": os.path.basename(t["file"]),
-               "format": t["format"], "reference": reference, "tolerance": tol, "inputs": case["inputs"],
+               "format": t["format"], "reference": reference, "tolerance": tol, "inputs": inputs,
                "mask": None, "outputs": outputs, "config_case": t["case"]}
         if t["format"] == "tf_keras2_weights_h5":
             doc["model_config"] = {"layers": [{k: l[k] for k in ("class_name", "config", "build_config")}
@@ -1926,7 +2023,10 @@ def write_readme(out_dir, fixtures, tf2, keras_version, keras_commit, keras_how,
         model = f"{describe_stack(load_case(fx['case']))}. {fx['what']}" if fx["case"] else fx["what"]
         w(f"| `{os.path.basename(fx['file'])}` | {fx['format']} | {model} | {exp} |")
     for t in tf2:
-        exp = f"case `{t['case']}`" if t["case"] else f"NumPy reference, Keras 2 hard_sigmoid (weights of `{t['weights_case']}`)"
+        if "functional" in t:
+            exp = f"Keras predict (of `k3_{t['functional']['slug']}`)"
+        else:
+            exp = f"case `{t['case']}`" if t["case"] else f"NumPy reference, Keras 2 hard_sigmoid (weights of `{t['weights_case']}`)"
         w(f"| `{os.path.basename(t['file'])}` | {t['format']} | {t['description']} | {exp} |")
     w("")
     w("The two-input Functional fixture's `inputs` is a list of `{name, shape, data}`, one per model input in the")
@@ -2084,6 +2184,17 @@ def write_readme(out_dir, fixtures, tf2, keras_version, keras_commit, keras_how,
             mc = mc.decode() if isinstance(mc, bytes) else mc
         block(f"model_config of `{fn}`: {title}", compact_json(json.loads(mc)),
               "The root attribute is this JSON on one line (json.dumps default separators); re-indented here.")
+    fn = "tf2_func_two_inputs.h5"
+    block(f"tf_keras2_h5, Functional: `functional/{fn}`", h5_layout(os.path.join(out_dir, fn)),
+          "A Functional model's model.layers includes its InputLayers: layer_names a, b, concatenate, bidirectional, "
+          "dense; the groups of a, b and concatenate have an empty weight_names.")
+    with h5py.File(os.path.join(out_dir, fn), "r") as f:
+        mc = f.attrs["model_config"]
+        mc = mc.decode() if isinstance(mc, bytes) else mc
+    block(f"model_config of `functional/{fn}`: tf.keras 2.15 Functional", compact_json(json.loads(mc)),
+          "functional.py Functional.get_config / get_network_config with use_legacy_config: each layer is "
+          "{class_name, config, name, inbound_nodes}; a node is a list of [layer, node_index, tensor_index, kwargs] "
+          "(node.py Node.serialize); input_layers / output_layers are [layer, node_index, tensor_index].")
     w("## Case files and the conformance runner")  # (apply_runner_contract)
     w("")
     w("Each `<name>.json` follows the conformance runner's case contract (tests/conformance/case.hpp):")
@@ -2093,10 +2204,14 @@ def write_readme(out_dir, fixtures, tf2, keras_version, keras_commit, keras_how,
     w("weights. `inputs`, `mask`, `outputs` and `tolerance` are as in the golden cases. ctest")
     w("`conformance_keras_files` runs `birnn_conformance tests/data/keras_files`.")
     w("")
-    w("The two Functional-model fixtures (`k3_func_*`) sit in `functional/`: birnn does not read")
-    w("Functional models yet, so the runner does not read that directory; a unit test checks that")
-    w("loading them is refused by name. `make_keras_file_fixtures.py --contract-only` rewrites")
+    w("The two Functional-model fixtures (`k3_func_*`) sit in `functional/`, which ctest")
+    w("`conformance_keras_functional` runs (`birnn_conformance tests/data/keras_files/functional`).")
+    w("`make_keras_file_fixtures.py --contract-only` rewrites")
     w("the cases' runner fields without running Keras (`apply_runner_contract`).")
+    w("")
+    w("`functional/tf2_func_two_inputs.h5` (tf.keras 2.15 legacy .h5 of the model and weights of")
+    w("`k3_func_two_inputs`, with its `inputs` and `outputs`) sits in `functional/` too: ctest")
+    w("`conformance_keras_functional` runs `birnn_conformance tests/data/keras_files/functional`.")
     with open(os.path.join(out_dir, "README.md"), "w") as f:
         f.write("\n".join(lines).rstrip() + "\n")
 
