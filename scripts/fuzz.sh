@@ -151,6 +151,14 @@ for t in "${targets[@]}"; do
                         open && /^$/ {if (hit) n++; open = 0}
                         END {if (open && hit) n++; print n + 0}' "$log.leak")
             [ "$leaks" -gt 0 ] && [ "$leaks" -eq "$vlen" ] && kind=leak
+            # A leak that does not come back when the input runs alone depends on the state
+            # earlier inputs left in libhdf5 (its free lists): HDF5's too, if every leaked
+            # block was allocated by libhdf5 itself.
+            if [ "$leaks" -eq 0 ]; then
+                records=$(sed -n '/ERROR: LeakSanitizer/,$p' "$log" | grep -c -E '^(Direct|Indirect) leak' || true)
+                hdf5=$(sed -n '/ERROR: LeakSanitizer/,$p' "$log" | grep -E '^ +#1 ' | grep -c libhdf5 || true)
+                [ "$records" -gt 0 ] && [ "$records" -eq "$hdf5" ] && kind=leak
+            fi
         fi
         if [ -n "$kind" ] && [ -n "$unit" ] && [ $(( SECONDS - start )) -lt "$seconds" ]; then
             known=$((known + 1))
