@@ -160,11 +160,13 @@ for t in "${targets[@]}"; do
                 [ "$records" -gt 0 ] && [ "$records" -eq "$hdf5" ] && kind=leak
             fi
         fi
-        if [ -n "$kind" ] && [ -n "$unit" ] && [ $(( SECONDS - start )) -lt "$seconds" ]; then
+        if [ -n "$kind" ] && [ -n "$unit" ]; then
             known=$((known + 1))
             mv "$unit" "$artifacts/known-hdf5-$kind-$(basename "$unit")"
             cp "$log" "$log.known-hdf5-$kind-$known"
             echo "fuzz.sh: $t: known third-party fault ($kind) inside libhdf5 (input kept in $artifacts); going on"
+            # A known fault when the time is up (a 10 s hang near the end) ends the run well.
+            if [ $(( SECONDS - start )) -ge "$seconds" ]; then status=0; break; fi
             continue
         fi
         break
