@@ -30,7 +30,7 @@ template <class Write>
 void write_file_atomically(const std::string& path, const std::string& label, Write&& write) {
   std::ostringstream contents;
   write(static_cast<std::ostream&>(contents));
-  const std::string bytes = std::move(contents).str();
+  const std::string bytes = contents.str();  // one copy of the contents (C++17 has no move-out)
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) throw io_error(cat(label, ": cannot open '", tmp, "' for writing"));

@@ -70,9 +70,7 @@ template <class Scalar>
 std::vector<Tensor<Scalar>> parse_weights_file(const unsigned char* bytes, std::size_t size, const std::string& label) {
   static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>,
                 "birnn::io::parse_weights requires float or double weights");
-  const auto fail = [&](const std::string& why) {
-    return io_error(cat(label, ": ", why));
-  };
+  const auto fail = [&](const std::string& why) { return io_error(cat(label, ": ", why)); };
   std::size_t at = 0;
   const auto left = [&] { return static_cast<std::uint64_t>(size - at); };
   const auto u64 = [&] {
@@ -94,8 +92,8 @@ std::vector<Tensor<Scalar>> parse_weights_file(const unsigned char* bytes, std::
   if (count > (1u << 20)) throw fail(cat("tensor count: expected at most 1048576, got ", count));
   // Every tensor takes at least its 8-byte rank.
   if (count > left() / 8)
-    throw fail(cat("tensor count: ", count, " tensors need at least ", count * 8, " bytes, the file holds ",
-                                  left(), " more: the file ends early"));
+    throw fail(cat("tensor count: ", count, " tensors need at least ", count * 8, " bytes, the file holds ", left(),
+                   " more: the file ends early"));
   std::vector<Tensor<Scalar>> out;
   out.reserve(static_cast<std::size_t>(count));
   for (std::uint64_t i = 0; i < count; ++i) {
@@ -119,7 +117,7 @@ std::vector<Tensor<Scalar>> parse_weights_file(const unsigned char* bytes, std::
     // Checked before allocating: the values must be in the file.
     if (n > left() / value_size)
       throw fail(cat("tensor ", i, " of shape ", shape_string(t.shape), " needs ", n * value_size,
-                                    " bytes, the file holds ", left(), " more: the file ends early"));
+                     " bytes, the file holds ", left(), " more: the file ends early"));
     t.values.resize(static_cast<std::size_t>(n));
     for (std::uint64_t k = 0; k < n; ++k, at += value_size) {
       const unsigned char* b = bytes + at;
